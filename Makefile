@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# rxe-odp: Soft-RoCE with on-demand paging, as out-of-tree modules.
+#
+#   make                 build rdma_rxe.ko and the ODP core modules
+#   make demo            the main job in a QEMU guest (see README.md)
+#   make check           every static check and every guest test
+#   make check-debug     the guest tests on a KASAN/lockdep/kmemleak kernel
+#   make shell           a guest shell with our modules loaded
+#   make install         install into /lib/modules/$(KVER)/updates
+#
+# KDIR picks the kernel to build against.  Default: the running kernel's
+# build tree if it has one, else Debian 12's current 6.1 ABI (resolved from
+# the archive, headers installed on demand).  The guest targets always use
+# the Debian ABI the guest boots.
+
+SHELL := /bin/bash
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+
+KABI = $(shell $(ROOT)/tests/lib/kabi.sh)
+GUEST_KDIR = /usr/src/linux-headers-$(KABI)
+
+ifeq ($(origin KDIR),undefined)
+  ifneq ($(wildcard /lib/modules/$(shell uname -r)/build/Makefile),)
+    KDIR := /lib/modules/$(shell uname -r)/build
+  else
+    KDIR = $(GUEST_KDIR)
+  endif
+endif
+
+KBUILD = $(MAKE) -C $(KDIR) M=$(ROOT)
+
+.PHONY: all modules deps strict sparse checkpatch lint userspace \
+	check check-debug demo shell install clean help
+
+all: modules
+
+help:
+	@sed -n '3,17p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
+
+deps:
+	@$(ROOT)/scripts/deps.sh
+
+# Rebuild from scratch when the target kernel changes.
+modules: deps
+	@$(ROOT)/scripts/kdir-stamp.sh "$(KDIR)"
+	$(KBUILD) modules
+
+# What CI holds kernel C to: W=1 with warnings as errors, sparse, checkpatch.
+strict: deps
+	@$(ROOT)/scripts/kdir-stamp.sh "$(KDIR)"
+	$(KBUILD) W=1 KCFLAGS=-Werror modules
+
+sparse: deps
+	@$(ROOT)/scripts/sparse.sh "$(KDIR)"
+
+checkpatch:
+	@$(ROOT)/scripts/checkpatch.sh
+
+lint: strict sparse checkpatch
+
+userspace: deps
+	$(MAKE) -C $(ROOT)/userspace
+
+demo:
+	$(MAKE) KDIR=$(GUEST_KDIR) modules userspace
+	$(ROOT)/tests/run --show $(ROOT)/tests/demo/demo.sh
+
+check:
+	$(MAKE) KDIR=$(GUEST_KDIR) lint userspace
+	$(ROOT)/tests/run
+
+check-debug:
+	$(ROOT)/scripts/check-debug.sh
+
+shell:
+	$(MAKE) KDIR=$(GUEST_KDIR) modules userspace
+	$(ROOT)/tests/run --shell
+
+install: modules
+	$(KBUILD) INSTALL_MOD_DIR=updates modules_install
+	depmod -a $$($(MAKE) -s -C $(KDIR) kernelrelease)
+
+clean:
+	$(KBUILD) clean 2>/dev/null || true
+	rm -f $(ROOT)/.kdir-stamp
+	-$(MAKE) -C $(ROOT)/userspace clean

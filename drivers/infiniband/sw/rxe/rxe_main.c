@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * rxe-odp: module life cycle, "rdma link" glue and netdev tracking.
+ *
+ * A device is created by "rdma link add NAME type rxe netdev IFACE" and goes
+ * away through "rdma link delete NAME", through the netdev being
+ * unregistered, or at module unload.  The IB core serialises the last two
+ * against each other and against user space through the device refcount;
+ * we only have to make sure each path ends in ib_unregister_device*() and
+ * that our private state is released in dealloc_driver.
+ */
+#include <linux/if_vlan.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <net/addrconf.h>
+#include <rdma/ib_mad.h>
+#include <rdma/rdma_netlink.h>
+
+#include "rxe.h"
+
+MODULE_AUTHOR("rxe-odp developers");
+MODULE_DESCRIPTION("Soft-RoCE (RoCEv2 software RDMA NIC) with on-demand paging");
+MODULE_LICENSE("Dual BSD/GPL");
+MODULE_VERSION(RXE_ODP_VERSION_STR);
+
+/*
+ * Module-wide count of live objects of every kind, summed over devices.
+ * Checked at module exit: a leak there is reported, never hidden.
+ */
+static atomic_t rxe_total_obj[RXE_OBJ_KIND_MAX];
+
+static const char *const rxe_obj_names[RXE_OBJ_KIND_MAX] = {
+	[RXE_OBJ_UCONTEXT] = "ucontext",
+	[RXE_OBJ_PD] = "pd",
+	[RXE_OBJ_AH] = "ah",
+	[RXE_OBJ_CQ] = "cq",
+	[RXE_OBJ_SRQ] = "srq",
+	[RXE_OBJ_QP] = "qp",
+	[RXE_OBJ_MR] = "mr",
+	[RXE_OBJ_MW] = "mw",
+};
+
+/*
+ * Serialises "is there already a device on this netdev?" with the
+ * registration that follows, so two racing "rdma link add" on one netdev
+ * cannot both succeed.
+ */
+static DEFINE_MUTEX(rxe_link_mutex);
+
+void rxe_obj_get(struct rxe_dev *rdev, enum rxe_obj_kind kind)
+{
+	atomic_inc(&rdev->nobj[kind]);
+	atomic_inc(&rxe_total_obj[kind]);
+}
+
+void rxe_obj_put(struct rxe_dev *rdev, enum rxe_obj_kind kind)
+{
+	atomic_dec(&rdev->nobj[kind]);
+	atomic_dec(&rxe_total_obj[kind]);
+}
+
+/* Report objects still alive in @counts; the harness greps for "leak". */
+static void rxe_audit(const char *who, atomic_t *counts)
+{
+	int i, n;
+
+	for (i = 0; i < RXE_OBJ_KIND_MAX; i++) {
+		n = atomic_read(&counts[i]);
+		if (n)
+			pr_err("rxe-odp: leak: %s still has %d %s object(s)\n",
+			       who, n, rxe_obj_names[i]);
+	}
+}
+
+/* ib_device_ops.dealloc_driver: last call for a device, after unregister. */
+static void rxe_dealloc_driver(struct ib_device *ibdev)
+{
+	struct rxe_dev *rdev = to_rdev(ibdev);
+
+	rxe_audit(dev_name(&ibdev->dev), rdev->nobj);
+	if (rdev->ndev) {
+		netdev_put(rdev->ndev, &rdev->ndev_tracker);
+		rdev->ndev = NULL;
+	}
+}
+
+static ssize_t parent_show(struct device *device,
+			   struct device_attribute *attr, char *buf)
+{
+	struct rxe_dev *rdev = rdma_device_to_drv_device(device, struct rxe_dev,
+							 ib_dev);
+
+	return sysfs_emit(buf, "%s\n", netdev_name(rdev->ndev));
+}
+static DEVICE_ATTR_RO(parent);
+
+static struct attribute *rxe_dev_attributes[] = {
+	&dev_attr_parent.attr,
+	NULL
+};
+
+static const struct attribute_group rxe_dev_attr_group = {
+	.attrs = rxe_dev_attributes,
+};
+
+static const struct ib_device_ops rxe_main_ops = {
+	.owner = THIS_MODULE,
+	.driver_id = RDMA_DRIVER_RXE,
+	.uverbs_abi_ver = RXE_ODP_UVERBS_ABI,
+	.device_group = &rxe_dev_attr_group,
+	.dealloc_driver = rxe_dealloc_driver,
+};
+
+static int rxe_dev_create(const char *name, struct net_device *ndev)
+{
+	struct rxe_dev *rdev;
+	struct ib_device *ibdev;
+	int err;
+
+	rdev = ib_alloc_device(rxe_dev, ib_dev);
+	if (!rdev)
+		return -ENOMEM;
+	ibdev = &rdev->ib_dev;
+
+	rdev->ndev = ndev;
+	netdev_hold(ndev, &rdev->ndev_tracker, GFP_KERNEL);
+	spin_lock_init(&rdev->port_lock);
+	rdev->port_cap_flags = IB_PORT_CM_SUP;
+	rdev->port_state = rxe_port_state(rdev);
+	rxe_init_device_attr(rdev);
+
+	ibdev->node_type = RDMA_NODE_IB_CA;
+	ibdev->phys_port_cnt = 1;
+	ibdev->num_comp_vectors = num_possible_cpus();
+	ibdev->local_dma_lkey = 0;
+	strscpy(ibdev->node_desc, "rxe", sizeof(ibdev->node_desc));
+	addrconf_addr_eui48((unsigned char *)&ibdev->node_guid,
+			    ndev->dev_addr);
+	/* librxe rings the SQ doorbell with POST_SEND and arms CQs with
+	 * REQ_NOTIFY_CQ; neither is in the core's default command mask.
+	 */
+	ibdev->uverbs_cmd_mask |= BIT_ULL(IB_USER_VERBS_CMD_POST_SEND) |
+				  BIT_ULL(IB_USER_VERBS_CMD_REQ_NOTIFY_CQ);
+
+	ib_set_device_ops(ibdev, &rxe_main_ops);
+	ib_set_device_ops(ibdev, &rxe_device_ops);
+	ib_set_device_ops(ibdev, &rxe_pending_ops);
+
+	err = ib_device_set_netdev(ibdev, ndev, 1);
+	if (err)
+		goto err_dealloc;
+
+	/* A NULL DMA device makes the core use kernel virtual addresses. */
+	err = ib_register_device(ibdev, name, NULL);
+	if (err)
+		goto err_dealloc;
+
+	dev_info(&ibdev->dev, "rxe-odp %s added on %s\n",
+		 RXE_ODP_VERSION_STR, netdev_name(ndev));
+	return 0;
+
+err_dealloc:
+	/* Calls rxe_dealloc_driver(), which drops the netdev reference. */
+	ib_dealloc_device(ibdev);
+	return err;
+}
+
+/* rdma_link_ops.newlink: "rdma link add NAME type rxe netdev IFACE". */
+static int rxe_newlink(const char *name, struct net_device *ndev)
+{
+	struct ib_device *other;
+	int err;
+
+	if (is_vlan_dev(ndev)) {
+		pr_warn("%s is a VLAN device; add rxe to its real device %s instead\n",
+			netdev_name(ndev),
+			netdev_name(vlan_dev_real_dev(ndev)));
+		return -EPERM;
+	}
+
+	mutex_lock(&rxe_link_mutex);
+	other = ib_device_get_by_netdev(ndev, RDMA_DRIVER_RXE);
+	if (other) {
+		pr_warn("%s already has rxe device %s\n", netdev_name(ndev),
+			dev_name(&other->dev));
+		ib_device_put(other);
+		err = -EEXIST;
+		goto out;
+	}
+	err = rxe_dev_create(name, ndev);
+out:
+	mutex_unlock(&rxe_link_mutex);
+	return err;
+}
+
+static struct rdma_link_ops rxe_link_ops = {
+	.type = "rxe",
+	.newlink = rxe_newlink,
+};
+
+/* Tell the core (and so every consumer) when our port goes up or down. */
+static void rxe_port_update(struct rxe_dev *rdev)
+{
+	enum ib_port_state state = rxe_port_state(rdev);
+	struct ib_event ev = {
+		.device = &rdev->ib_dev,
+		.element.port_num = 1,
+	};
+
+	if (state == rdev->port_state)
+		return;
+	rdev->port_state = state;
+	ev.event = state == IB_PORT_ACTIVE ? IB_EVENT_PORT_ACTIVE :
+					     IB_EVENT_PORT_ERR;
+	ib_dispatch_event(&ev);
+	dev_info(&rdev->ib_dev.dev, "port %s\n",
+		 state == IB_PORT_ACTIVE ? "active" : "down");
+}
+
+static int rxe_netdev_event(struct notifier_block *nb, unsigned long event,
+			    void *ptr)
+{
+	struct net_device *ndev = netdev_notifier_info_to_dev(ptr);
+	struct ib_device *ibdev;
+
+	ibdev = ib_device_get_by_netdev(ndev, RDMA_DRIVER_RXE);
+	if (!ibdev)
+		return NOTIFY_DONE;
+
+	switch (event) {
+	case NETDEV_UNREGISTER:
+		/* Runs the unregistration from a work item: the core may
+		 * need RTNL, which we hold here.
+		 */
+		ib_unregister_device_queued(ibdev);
+		break;
+	case NETDEV_UP:
+	case NETDEV_DOWN:
+	case NETDEV_CHANGE:
+	case NETDEV_GOING_DOWN:
+		rxe_port_update(to_rdev(ibdev));
+		break;
+	default:
+		/* MTU changes are read live by query_port. */
+		break;
+	}
+	ib_device_put(ibdev);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block rxe_netdev_nb = {
+	.notifier_call = rxe_netdev_event,
+};
+
+static int __init rxe_module_init(void)
+{
+	int err;
+
+	err = rxe_net_init();
+	if (err)
+		return err;
+
+	err = register_netdevice_notifier(&rxe_netdev_nb);
+	if (err)
+		goto err_net;
+
+	rdma_link_register(&rxe_link_ops);
+	pr_info("rxe-odp %s loaded\n", RXE_ODP_VERSION_STR);
+	return 0;
+
+err_net:
+	rxe_net_exit();
+	return err;
+}
+
+static void __exit rxe_module_exit(void)
+{
+	rdma_link_unregister(&rxe_link_ops);
+	/* Unregisters (and waits for) every device with our driver id. */
+	ib_unregister_driver(RDMA_DRIVER_RXE);
+	unregister_netdevice_notifier(&rxe_netdev_nb);
+	rxe_net_exit();
+	rxe_audit("module", rxe_total_obj);
+	pr_info("rxe-odp unloaded\n");
+}
+
+module_init(rxe_module_init);
+module_exit(rxe_module_exit);
+
+MODULE_ALIAS_RDMA_LINK("rxe");
