@@ -29,7 +29,8 @@ if (($#)); then
 	files=("$@")
 else
 	mapfile -t files < <(git ls-files -co --exclude-standard \
-		'drivers/*.[ch]' 'kernel-notifier/*.[ch]' | sort -u)
+		'drivers/*.[ch]' 'kernel-notifier/*.[ch]' |
+		grep -v '\.mod\.c$' | sort -u)
 fi
 ((${#files[@]})) || { echo "checkpatch: no files" >&2; exit 0; }
 

@@ -15,7 +15,13 @@
 #include <linux/spinlock.h>
 #include <rdma/ib_verbs.h>
 
+#include <linux/completion.h>
+#include <linux/kref.h>
+#include <linux/xarray.h>
+#include <rdma/rdma_user_rxe.h>
+
 #include "rxe_param.h"
+#include "rxe_queue.h"
 
 /*
  * Kinds of driver objects.  Every object the driver creates is counted in
@@ -47,6 +53,14 @@ enum rxe_obj_kind {
  * @port_state: last port state reported to the core, for event dedup.
  *	Written only from the netdev notifier, which runs under RTNL.
  * @nobj: live objects of each kind, see enum rxe_obj_kind.
+ * @qps: QP number -> struct rxe_qp (QP1 is the GSI QP).  Lookups take a
+ *	QP reference under the xarray lock (irq-safe).
+ * @srqs: SRQ number -> struct rxe_srq.
+ * @ahs: AH number -> struct rxe_ah; irq-safe, create_ah may be atomic.
+ * @keys: key index (lkey/rkey >> 8) -> struct rxe_mr or struct rxe_mw,
+ *	tagged with xa_tag_pointer() by kind (RXE_KEY_TAG_*).
+ * @next_qpn: cyclic allocation cursor for @qps.
+ * @next_key: cyclic allocation cursor for @keys.
  */
 struct rxe_dev {
 	struct ib_device ib_dev;
@@ -59,7 +73,21 @@ struct rxe_dev {
 	enum ib_port_state port_state;
 
 	atomic_t nobj[RXE_OBJ_KIND_MAX];
+
+	struct xarray qps;
+	struct xarray srqs;
+	struct xarray ahs;
+	struct xarray keys;
+	u32 next_qpn;
+	u32 next_key;
 };
+
+#define RXE_KEY_TAG_MR	1
+#define RXE_KEY_TAG_MW	2
+
+/* QP numbers: 0 and 1 are special; stock allocates from 16 upwards. */
+#define RXE_MIN_QPN		16
+#define RXE_GSI_QPN		1
 
 static inline struct rxe_dev *to_rdev(struct ib_device *ibdev)
 {
@@ -82,6 +110,179 @@ struct rxe_pd {
 	struct ib_pd ibpd;
 };
 
+/**
+ * struct rxe_ah - address handle
+ * @ibah: core object, must be first.
+ * @ah_num: index in rxe_dev.ahs; user UD WQEs name the AH by it (never 0).
+ * @av: the resolved address, in the rxe ABI's own format.  Immutable
+ *	while the AH is in rxe_dev.ahs except through modify_ah, which
+ *	updates it under the xarray lock; readers copy it under that lock.
+ */
+struct rxe_ah {
+	struct ib_ah ibah;
+	u32 ah_num;
+	struct rxe_av av;
+};
+
+/**
+ * struct rxe_cq - completion queue
+ * @ibcq: core object, must be first.
+ * @lock: serialises producers (and the kernel consumer) of @queue,
+ *	@notify and resize.  Taken with irqsave: kernel ULPs poll from any
+ *	context.
+ * @queue: the CQE ring; user CQs hold struct ib_uverbs_wc slots, kernel
+ *	CQs struct ib_wc.
+ * @notify: armed notification, 0 or IB_CQ_SOLICITED / IB_CQ_NEXT_COMP.
+ * @is_user: the ring is mapped by user space.
+ */
+struct rxe_cq {
+	struct ib_cq ibcq;
+	spinlock_t lock; /* see kernel-doc above */
+	struct rxe_queue queue;
+	u8 notify;
+	bool is_user;
+};
+
+/**
+ * struct rxe_srq - shared receive queue
+ * @ibsrq: core object, must be first.
+ * @lock: serialises consumers of @rq, @limit and resize.
+ * @rq: the receive WQE ring.
+ * @max_sge: SGEs per WQE the ring's slots hold.
+ * @limit: SRQ limit; 0 when disarmed.
+ * @srq_num: index in rxe_dev.srqs.
+ * @is_user: the ring is mapped by user space.
+ */
+struct rxe_srq {
+	struct ib_srq ibsrq;
+	spinlock_t lock; /* see kernel-doc above */
+	struct rxe_queue rq;
+	u32 max_sge;
+	u32 limit;
+	u32 srq_num;
+	bool is_user;
+};
+
+/**
+ * struct rxe_qp - queue pair
+ * @ibqp: core object, must be first.
+ * @ref: references held by users other than the core (lookups from the
+ *	transport); destroy waits for @ref to drop to zero (@released).
+ * @released: completed when @ref reaches zero.
+ * @state_lock: protects @attr's state fields and the flush of the rings
+ *	on the way to ERROR.  Never held across a sleep.
+ * @attr: current attributes, as query_qp reports them.
+ * @sq: send WQE ring (absent, .buf NULL, for none).
+ * @rq: receive WQE ring (absent when the QP uses an SRQ).
+ * @sq_lock: serialises kernel producers of @sq (post_send).
+ * @rq_lock: serialises kernel producers of @rq (post_recv).
+ * @scq: send CQ.  @rcq: receive CQ.  @srq: SRQ or NULL.
+ * @sq_max_sge: SGEs per send WQE slot.  @sq_max_inline: inline bytes.
+ * @rq_max_sge: SGEs per receive WQE slot.
+ * @sq_sig_all: every send WQE completes with a CQE.
+ * @is_user: rings are mapped by user space.
+ * @av: resolved primary path (RC/UC), valid after IB_QP_AV.
+ */
+struct rxe_qp {
+	struct ib_qp ibqp;
+	struct kref ref;
+	struct completion released;
+
+	spinlock_t state_lock; /* see kernel-doc above */
+	struct ib_qp_attr attr;
+
+	struct rxe_queue sq;
+	struct rxe_queue rq;
+	spinlock_t sq_lock; /* see kernel-doc above */
+	spinlock_t rq_lock; /* see kernel-doc above */
+	struct rxe_cq *scq;
+	struct rxe_cq *rcq;
+	struct rxe_srq *srq;
+	u32 sq_max_sge;
+	u32 sq_max_inline;
+	u32 rq_max_sge;
+	bool sq_sig_all;
+	bool is_user;
+	struct rxe_av av;
+};
+
+/* Kinds of memory a memory key can describe. */
+enum rxe_mr_kind {
+	RXE_MR_USER,		/* user memory pinned through ib_umem */
+	RXE_MR_DMA,		/* all of kernel memory, iova = kernel VA */
+	RXE_MR_FAST_REG,	/* kernel fast registration (alloc_mr) */
+};
+
+/* States of a fast-registration MR or a memory window's key. */
+enum rxe_key_state {
+	RXE_KEY_INVALID,
+	RXE_KEY_FREE,
+	RXE_KEY_VALID,
+};
+
+/**
+ * struct rxe_mr - memory region
+ * @ibmr: core object (allocated by us), must be first.
+ * @ref: lookups by the transport hold a reference; dereg waits.
+ * @released: completed when @ref reaches zero.
+ * @kind: what the region describes.
+ * @state: for fast-reg MRs, whether the key may be used.
+ * @access: IB_ACCESS_* granted.
+ * @iova: first I/O virtual address.
+ * @length: bytes.
+ * @umem: pinned user memory (RXE_MR_USER).
+ * @pages: kernel addresses of each page-sized (@page_shift) block, in
+ *	order (RXE_MR_USER and RXE_MR_FAST_REG).
+ * @npages: entries used in @pages.  @max_pages: entries allocated.
+ * @page_shift: log2 of the block size.
+ * @page_offset: offset of @iova in the first block.
+ * @index: position in rxe_dev.keys.
+ */
+struct rxe_mr {
+	struct ib_mr ibmr;
+	struct kref ref;
+	struct completion released;
+	enum rxe_mr_kind kind;
+	enum rxe_key_state state;
+	int access;
+	u64 iova;
+	u64 length;
+	struct ib_umem *umem;
+	void **pages;
+	u32 npages;
+	u32 max_pages;
+	u32 page_shift;
+	u32 page_offset;
+	u32 index;
+};
+
+/**
+ * struct rxe_mw - memory window
+ * @ibmw: core object, must be first.
+ * @ref: lookups by the transport hold a reference; dealloc waits.
+ * @released: completed when @ref reaches zero.
+ * @lock: protects the binding below.
+ * @state: whether the window is bound (VALID) or not (FREE).
+ * @mr: the MR it is bound to (a reference is held), or NULL.
+ * @qp: for type 2 windows, the QP it is bound to, or NULL.
+ * @access: remote access granted by the bind.
+ * @addr: first address of the bound range.  @length: its bytes.
+ * @index: position in rxe_dev.keys.
+ */
+struct rxe_mw {
+	struct ib_mw ibmw;
+	struct kref ref;
+	struct completion released;
+	spinlock_t lock; /* see kernel-doc above */
+	enum rxe_key_state state;
+	struct rxe_mr *mr;
+	struct rxe_qp *qp;
+	int access;
+	u64 addr;
+	u64 length;
+	u32 index;
+};
+
 /* rxe_main.c */
 void rxe_obj_get(struct rxe_dev *rdev, enum rxe_obj_kind kind);
 void rxe_obj_put(struct rxe_dev *rdev, enum rxe_obj_kind kind);
@@ -96,7 +297,76 @@ extern const struct ib_device_ops rxe_device_ops;
 int rxe_net_init(void);
 void rxe_net_exit(void);
 
-/* rxe_pending.c: object verbs that later work fills in */
+/* rxe_queue.c: ring mmap */
+int rxe_mmap(struct ib_ucontext *ibuc, struct vm_area_struct *vma);
+void rxe_mmap_free(struct rdma_user_mmap_entry *e);
+
+/* rxe_cq.c */
+extern const struct ib_device_ops rxe_cq_ops;
+int rxe_cq_post(struct rxe_cq *cq, const struct ib_wc *wc, bool solicited);
+
+/* rxe_srq.c */
+extern const struct ib_device_ops rxe_srq_ops;
+int rxe_post_recv_wqe(struct rxe_queue *q, u32 max_sge,
+		      const struct ib_recv_wr *wr);
+
+/* rxe_ah.c */
+extern const struct ib_device_ops rxe_ah_ops;
+int rxe_ah_get_av(struct rxe_dev *rdev, u32 ah_num, struct ib_pd *pd,
+		  struct rxe_av *av);
+int rxe_av_from_attr(struct rxe_dev *rdev, const struct rdma_ah_attr *attr,
+		     struct rxe_av *av);
+void rxe_av_to_attr(const struct rxe_av *av, struct rdma_ah_attr *attr);
+
+/* rxe_qp.c */
+extern const struct ib_device_ops rxe_qp_ops;
+struct rxe_qp *rxe_qp_get(struct rxe_dev *rdev, u32 qpn);
+void rxe_qp_put(struct rxe_qp *qp);
+
+/* rxe_mr.c: memory regions and windows */
+extern const struct ib_device_ops rxe_mr_ops;
+
+/* rxe_pending.c: verbs not implemented yet */
 extern const struct ib_device_ops rxe_pending_ops;
+
+static inline struct rxe_ucontext *to_ruc(struct ib_ucontext *uc)
+{
+	return container_of(uc, struct rxe_ucontext, ibuc);
+}
+
+static inline struct rxe_pd *to_rpd(struct ib_pd *pd)
+{
+	return container_of(pd, struct rxe_pd, ibpd);
+}
+
+static inline struct rxe_ah *to_rah(struct ib_ah *ah)
+{
+	return container_of(ah, struct rxe_ah, ibah);
+}
+
+static inline struct rxe_cq *to_rcq(struct ib_cq *cq)
+{
+	return container_of(cq, struct rxe_cq, ibcq);
+}
+
+static inline struct rxe_srq *to_rsrq(struct ib_srq *srq)
+{
+	return container_of(srq, struct rxe_srq, ibsrq);
+}
+
+static inline struct rxe_qp *to_rqp(struct ib_qp *qp)
+{
+	return container_of(qp, struct rxe_qp, ibqp);
+}
+
+static inline struct rxe_mr *to_rmr(struct ib_mr *mr)
+{
+	return container_of(mr, struct rxe_mr, ibmr);
+}
+
+static inline struct rxe_mw *to_rmw(struct ib_mw *mw)
+{
+	return container_of(mw, struct rxe_mw, ibmw);
+}
 
 #endif /* RXE_ODP_H */

@@ -78,6 +78,10 @@ static void rxe_dealloc_driver(struct ib_device *ibdev)
 	struct rxe_dev *rdev = to_rdev(ibdev);
 
 	rxe_audit(dev_name(&ibdev->dev), rdev->nobj);
+	xa_destroy(&rdev->qps);
+	xa_destroy(&rdev->srqs);
+	xa_destroy(&rdev->ahs);
+	xa_destroy(&rdev->keys);
 	if (rdev->ndev) {
 		netdev_put(rdev->ndev, &rdev->ndev_tracker);
 		rdev->ndev = NULL;
@@ -109,6 +113,8 @@ static const struct ib_device_ops rxe_main_ops = {
 	.uverbs_abi_ver = RXE_ODP_UVERBS_ABI,
 	.device_group = &rxe_dev_attr_group,
 	.dealloc_driver = rxe_dealloc_driver,
+	.mmap = rxe_mmap,
+	.mmap_free = rxe_mmap_free,
 };
 
 static int rxe_dev_create(const char *name, struct net_device *ndev)
@@ -125,6 +131,11 @@ static int rxe_dev_create(const char *name, struct net_device *ndev)
 	rdev->ndev = ndev;
 	netdev_hold(ndev, &rdev->ndev_tracker, GFP_KERNEL);
 	spin_lock_init(&rdev->port_lock);
+	xa_init_flags(&rdev->qps, XA_FLAGS_ALLOC | XA_FLAGS_LOCK_IRQ);
+	xa_init_flags(&rdev->srqs, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_IRQ);
+	xa_init_flags(&rdev->ahs, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_IRQ);
+	xa_init_flags(&rdev->keys, XA_FLAGS_ALLOC1);
+	rdev->next_qpn = RXE_MIN_QPN;
 	rdev->port_cap_flags = IB_PORT_CM_SUP;
 	rdev->port_state = rxe_port_state(rdev);
 	rxe_init_device_attr(rdev);
@@ -144,6 +155,10 @@ static int rxe_dev_create(const char *name, struct net_device *ndev)
 
 	ib_set_device_ops(ibdev, &rxe_main_ops);
 	ib_set_device_ops(ibdev, &rxe_device_ops);
+	ib_set_device_ops(ibdev, &rxe_cq_ops);
+	ib_set_device_ops(ibdev, &rxe_srq_ops);
+	ib_set_device_ops(ibdev, &rxe_ah_ops);
+	ib_set_device_ops(ibdev, &rxe_qp_ops);
 	ib_set_device_ops(ibdev, &rxe_pending_ops);
 
 	err = ib_device_set_netdev(ibdev, ndev, 1);
