@@ -1,0 +1,21 @@
+#!/bin/bash
+# Harness self-test: a guest that hangs for good must be killed from the host
+# and the case failed, with its console shown.  The module
+# tests/kmod/harness_hang.ko blocks in its init in uninterruptible sleep, so
+# neither the case's own timeout nor SIGKILL can end the insmod.
+# topology: one
+# impl: none
+# timeout: 10
+# post-margin: 10
+# needs: harness-kmod
+# expect: fail
+# expect-reason: host timeout
+. "$TESTS/lib/guest-lib.sh"
+
+ko=$HARNESS_KMOD_DIR/harness_hang.ko
+[ -f "$ko" ] || tap_bail "$ko was not built"
+tap_plan 2
+tap_ok "about to hang the guest"
+insmod "$ko"
+tap_not_ok "insmod harness_hang returned (it should block for an hour)"
+tap_done

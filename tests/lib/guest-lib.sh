@@ -1,0 +1,200 @@
+# Helpers for test cases running inside a guest.  Source it from a case:
+#     . "$TESTS/lib/guest-lib.sh"
+# Environment given to every case (see tests/README.md):
+#   ROLE (a|b)  RXE_IMPL (ours|stock|none)  IFACE  MY_IP PEER_IP MY_IP6 PEER_IP6
+#   TESTS (=/rxe/tests)  REPO (=/rxe)  RESULTS (=/results)  HARNESS_KMOD_DIR  CASE_TIMEOUT
+# The TAP helpers keep their counters in the calling shell: call them from the
+# case's main shell, not from a subshell or a pipeline.
+
+: "${TESTS:=/rxe/tests}" "${REPO:=/rxe}" "${RESULTS:=/results}"
+: "${ROLE:=a}" "${RXE_IMPL:=none}" "${IFACE:=eth0}"
+
+RXE_OURS_KO=$REPO/drivers/infiniband/sw/rxe/rdma_rxe.ko
+RXE_NOTIFIER_DIR=$REPO/kernel-notifier
+
+# --- TAP -----------------------------------------------------------------------
+_tap_n=0
+_tap_failed=0
+_tap_planned=
+
+_tap_desc() { local d="$*"; printf '%s' "${d//#/\\#}"; }
+
+# tap_plan N: announce N tests (or call tap_done at the end without a plan).
+tap_plan() { _tap_planned=$1; echo "1..$1"; }
+tap_diag() { local l; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/# /'; done; }
+tap_ok() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $(_tap_desc "$@")"; }
+# tap_not_ok DESC [DIAGNOSTIC...]
+tap_not_ok() {
+	_tap_n=$((_tap_n + 1)); _tap_failed=$((_tap_failed + 1))
+	echo "not ok $_tap_n - $(_tap_desc "$1")"
+	shift
+	[ $# -gt 0 ] && tap_diag "$@"
+	return 0
+}
+# tap_check DESC CMD [ARG...]: ok if CMD succeeds; on failure its output
+# (last 30 lines) and exit status become diagnostics.  Returns CMD's status.
+tap_check() {
+	local desc=$1 out rc
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		tap_ok "$desc"
+	else
+		tap_not_ok "$desc" "command: $*" "exit status: $rc"
+		[ -n "$out" ] && printf '%s\n' "$out" | tail -n 30 | sed 's/^/#   /'
+	fi
+	return $rc
+}
+# tap_skip DESC REASON: a skipped test point (counts as passed).
+tap_skip() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $(_tap_desc "$1") # SKIP ${2:-}"; }
+# tap_skip_all REASON: the whole case does not apply here; exits 0.
+tap_skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+# tap_bail REASON: abort the case (judged failed).
+tap_bail() { echo "Bail out! $*"; exit 1; }
+# tap_done: print the plan if none was given, exit 1 if anything failed.
+tap_done() {
+	[ -n "$_tap_planned" ] || echo "1..$_tap_n"
+	if [ -n "$_tap_planned" ] && [ "$_tap_planned" != "$_tap_n" ]; then
+		echo "# planned $_tap_planned tests but ran $_tap_n"
+		exit 1
+	fi
+	[ "$_tap_failed" -eq 0 ] || exit 1
+	exit 0
+}
+
+# --- addresses -----------------------------------------------------------------
+my_ip() { echo "${MY_IP:-}"; }
+peer_ip() { echo "${PEER_IP:-}"; }
+my_ip6() { echo "${MY_IP6:-}"; }
+peer_ip6() { echo "${PEER_IP6:-}"; }
+
+# --- two-guest synchronisation ---------------------------------------------------
+# peer_sync NAME [VALUE] [TIMEOUT]
+# Rendezvous with the other guest: both sides must call peer_sync with the same
+# NAME, in the same order.  Prints the VALUE the peer passed (one line).
+# Guest A listens on TCP port $SYNC_PORT (default 7777), guest B connects.
+# Fails (non-zero) after TIMEOUT seconds (default $SYNC_TIMEOUT or 60) or if
+# the peer is at a different NAME.
+peer_sync() {
+	local name=$1 value=${2:-} to=${3:-${SYNC_TIMEOUT:-60}} port=${SYNC_PORT:-7777}
+	local line got_name got_value deadline
+	[ -n "${PEER_IP:-}" ] || { echo "peer_sync: no peer in this topology" >&2; return 1; }
+	case $name in *' '*|'') echo "peer_sync: bad name '$name'" >&2; return 1 ;; esac
+	value=${value//$'\n'/ }
+	if [ "$ROLE" = a ]; then
+		line=$(printf 'SYNC %s %s\n' "$name" "$value" |
+			timeout "$to" busybox nc -l -p "$port" 2>/dev/null | head -n 1)
+	else
+		deadline=$((SECONDS + to))
+		line=
+		while [ $SECONDS -lt $deadline ]; do
+			if exec 3<>"/dev/tcp/$PEER_IP/$port"; then
+				printf 'SYNC %s %s\n' "$name" "$value" >&3
+				IFS= read -r -t "$((deadline - SECONDS + 1))" line <&3
+				exec 3<&- 3>&-
+				break
+			fi 2>/dev/null
+			sleep 0.2
+		done
+	fi
+	line=${line%$'\r'}
+	case $line in
+	"SYNC $name "*) ;;
+	"SYNC "*) got_name=${line#SYNC }; got_name=${got_name%% *}
+		echo "peer_sync: out of step: here '$name', peer '$got_name'" >&2; return 1 ;;
+	*) echo "peer_sync: '$name' timed out after ${to}s" >&2; return 1 ;;
+	esac
+	got_value=${line#"SYNC $name "}
+	printf '%s\n' "$got_value"
+}
+
+# --- RDMA implementation -----------------------------------------------------------
+# rxe_ours_present: is our driver built in the project tree?
+rxe_ours_present() { [ -f "$RXE_OURS_KO" ]; }
+
+# rxe_load [IMPL]: load an RDMA implementation (default $RXE_IMPL):
+#   ours   install rdma_rxe.ko and kernel-notifier/**/*.ko into
+#          /lib/modules/$(uname -r)/updates/rxe-odp, depmod -a, modprobe rdma_rxe
+#          (so the rdma-link-rxe alias autoloads ours too)
+#   stock  the kernel's own rdma_rxe (crc32_generic first)
+#   none   nothing
+# The userspace access modules (ib_uverbs, rdma_ucm) are loaded for ours/stock.
+rxe_load() {
+	local impl=${1:-$RXE_IMPL} kver dst ko vm path
+	kver=$(uname -r)
+	case $impl in
+	none) return 0 ;;
+	ours)
+		rxe_ours_present || { echo "rxe_load: $RXE_OURS_KO not built" >&2; return 1; }
+		dst=/lib/modules/$kver/updates/rxe-odp
+		if [ ! -e /run/rxe-ours-installed ]; then
+			mkdir -p "$dst"
+			for ko in "$RXE_OURS_KO" $(find "$RXE_NOTIFIER_DIR" -name '*.ko' 2>/dev/null); do
+				vm=$(modinfo -F vermagic "$ko" 2>/dev/null)
+				if [ "${vm%% *}" != "$kver" ]; then
+					echo "rxe_load: $ko was built for '${vm%% *}', this kernel is '$kver'" >&2
+					return 1
+				fi
+				cp "$ko" "$dst/"
+			done
+			depmod -a || return 1
+			touch /run/rxe-ours-installed
+		fi
+		path=$(modinfo -n rdma_rxe 2>/dev/null)
+		case $path in
+		*/updates/*) ;;
+		*) echo "rxe_load: modprobe would pick '$path', not ours" >&2; return 1 ;;
+		esac
+		;;
+	stock)
+		if [ -e /run/rxe-ours-installed ]; then
+			echo "rxe_load: ours is installed in this guest; cannot load stock" >&2
+			return 1
+		fi
+		modprobe crc32_generic || return 1
+		;;
+	*) echo "rxe_load: unknown implementation '$impl'" >&2; return 1 ;;
+	esac
+	modprobe rdma_rxe || return 1
+	modprobe ib_uverbs || return 1
+	modprobe rdma_ucm 2>/dev/null || true
+	return 0
+}
+
+# rxe_add NAME NETDEV: create a soft-RoCE device and wait for it to appear.
+rxe_add() {
+	local name=${1:?name} dev=${2:-$IFACE} i
+	rdma link add "$name" type rxe netdev "$dev" || return 1
+	for i in $(seq 50); do
+		[ -e "/sys/class/infiniband/$name" ] && return 0
+		sleep 0.1
+	done
+	echo "rxe_add: /sys/class/infiniband/$name did not appear" >&2
+	return 1
+}
+
+# rxe_del NAME
+rxe_del() { rdma link delete "${1:?name}"; }
+
+# rxe_unload: delete every RDMA device, then unload our modules (ours only;
+# stock modules are left alone).  Non-zero if a module stays loaded.
+rxe_unload() {
+	local d m rc=0 mods=()
+	for d in /sys/class/infiniband/*; do
+		[ -e "$d" ] && rdma link delete "${d##*/}"
+	done
+	[ -d "/lib/modules/$(uname -r)/updates/rxe-odp" ] || return 0
+	for m in "/lib/modules/$(uname -r)/updates/rxe-odp/"*.ko; do
+		[ -e "$m" ] && mods+=("$(modinfo -F name "$m")")
+	done
+	# rdma_rxe first: it uses the notifier modules.
+	for m in rdma_rxe "${mods[@]}"; do
+		[ -d "/sys/module/$m" ] || continue
+		modprobe -r "$m" 2>/dev/null || rmmod "$m" || { echo "rxe_unload: cannot unload $m" >&2; rc=1; }
+	done
+	return $rc
+}
+
+# rxe_dev_list: names of the RDMA devices ibv_devices sees.
+rxe_dev_list() { ibv_devices 2>/dev/null | awk 'NR > 2 { print $1 }'; }
