@@ -1103,10 +1103,17 @@ static int t_debugfs(void)
 	struct odpc_st_counters g;
 	char name[64];
 	unsigned long long v, faults = 0, regions = ~0ull;
+	unsigned char *buf = map_anon(PG, PROT_READ | PROT_WRITE);
+	unsigned char out[8];
+	uint32_t id;
 	int n = 0;
 
 	if (!f)
 		return skip("debugfs not mounted");
+	/* At least one fault in the totals, and one live region. */
+	CHECK(buf, "map");
+	CHECK(!r_create(buf, PG, 0, &id), "create");
+	CHECK(!r_read(id, buf, out, sizeof(out)), "fault");
 	while (fscanf(f, "%63s %llu", name, &v) == 2) {
 		n++;
 		if (!strcmp(name, "faults"))
@@ -1119,7 +1126,77 @@ static int t_debugfs(void)
 	CHECK(n == 12, "%d lines", n);
 	CHECK(faults && faults <= g.faults, "faults %llu vs %llu", faults,
 	      (unsigned long long)g.faults);
-	CHECK(regions == g.regions, "regions %llu", regions);
+	CHECK(regions == g.regions && regions >= 1, "regions %llu", regions);
+	CHECK(!r_destroy(id), "destroy");
+	munmap(buf, PG);
+	return PASS;
+}
+
+/* ---- 17: tracepoints --------------------------------------------- */
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -EIO;
+}
+
+static int t_tracepoints(void)
+{
+	static const char * const roots[] = {
+		"/sys/kernel/tracing", "/sys/kernel/debug/tracing",
+	};
+	char path[256], line[512];
+	const char *root = NULL;
+	size_t len = 4 * PG;
+	unsigned char *buf, out[64];
+	int saw_fault = 0, saw_inval = 0;
+	unsigned int i;
+	uint32_t id;
+	FILE *f;
+
+	for (i = 0; i < 2 && !root; i++) {
+		snprintf(path, sizeof(path), "%s/events/rxe_odp_core/enable",
+			 roots[i]);
+		if (!access(path, W_OK))
+			root = roots[i];
+	}
+	if (!root)
+		return skip("tracefs not mounted");
+	snprintf(path, sizeof(path), "%s/trace", root);
+	write_file(path, "");
+	snprintf(path, sizeof(path), "%s/events/rxe_odp_core/enable", root);
+	CHECK(!write_file(path, "1"), "enable events");
+
+	buf = map_anon(len, PROT_READ | PROT_WRITE);
+	CHECK(buf, "map");
+	memset(buf, 9, len);
+	CHECK(!r_create(buf, len, ODPC_ST_REGION_WRITE, &id), "create");
+	CHECK(!r_read(id, buf, out, sizeof(out)), "fault");
+	CHECK(!madvise(buf, len, MADV_DONTNEED), "invalidate");
+	CHECK(!r_destroy(id), "destroy");
+	munmap(buf, len);
+
+	CHECK(!write_file(path, "0"), "disable events");
+	snprintf(path, sizeof(path), "%s/trace", root);
+	f = fopen(path, "r");
+	CHECK(f, "open trace");
+	while (fgets(line, sizeof(line), f)) {
+		if (strstr(line, "odpc_fault:") && strstr(line, "ret=0"))
+			saw_fault = 1;
+		if (strstr(line, "odpc_invalidate:") &&
+		    strstr(line, "dropped=1"))
+			saw_inval = 1;
+	}
+	fclose(f);
+	write_file(path, "");
+	CHECK(saw_fault, "no odpc_fault event");
+	CHECK(saw_inval, "no odpc_invalidate event");
 	return PASS;
 }
 
@@ -1146,6 +1223,7 @@ static const struct {
 	{ "prefetch", t_prefetch },
 	{ "perf", t_perf },
 	{ "debugfs", t_debugfs },
+	{ "tracepoints", t_tracepoints },
 };
 
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
