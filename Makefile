@@ -64,7 +64,7 @@ userspace: deps
 
 demo:
 	$(MAKE) KDIR=$(GUEST_KDIR) modules userspace
-	$(ROOT)/tests/run --show $(ROOT)/tests/demo/demo.sh
+	$(ROOT)/tests/run $(ROOT)/tests/demo/demo.sh
 
 check:
 	$(MAKE) KDIR=$(GUEST_KDIR) lint userspace

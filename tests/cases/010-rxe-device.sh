@@ -8,7 +8,7 @@
 # timeout: 150
 . "$TESTS/lib/guest-lib.sh"
 
-tap_plan 24
+tap_plan 26
 
 devinfo() { ibv_devinfo -v -d "${1:-rxe0}" 2>&1; }
 field() { devinfo "$1" | awk -v k="$2:" '$1 == k { print $2; exit }'; }
@@ -65,10 +65,15 @@ tap_check "active MTU 1024 at netdev MTU 1500" wait_field rxe0 active_mtu "1024"
 ip link set "$IFACE" mtu 9000
 tap_check "active MTU 4096 at netdev MTU 9000" wait_field rxe0 active_mtu "4096"
 ip link set "$IFACE" mtu 1500
+hc=/sys/class/infiniband/rxe0/ports/1/hw_counters
+tap_check "hw_counters has the stock names" sh -c "for c in sent_pkts rcvd_pkts duplicate_request out_of_seq_request rcvd_rnr_err send_rnr_err rcvd_seq_err ack_deferred retry_exceeded_err retry_rnr_exceeded_err completer_retry_err send_err link_downed rdma_sends rdma_recvs; do [ -r $hc/\$c ] || { echo missing \$c; exit 1; }; done"
+downs=$(cat $hc/link_downed)
 ip link set "$IFACE" down
 tap_check "port DOWN with the netdev down" wait_field rxe0 state PORT_DOWN
 ip link set "$IFACE" up
 tap_check "port ACTIVE again" wait_field rxe0 state PORT_ACTIVE
+tap_check "link_downed counted the outage" sh -c "n=\$(cat $hc/link_downed); echo \"link_downed $downs -> \$n\"; [ \$n -eq $((downs + 1)) ]"
+
 out=$(rdma link add rxe9 type rxe netdev "$IFACE" 2>&1)
 tap_check "second add on $IFACE refused (File exists)" sh -c "echo '$out'; ! [ -e /sys/class/infiniband/rxe9 ] && echo '$out' | grep -qi 'exists'"
 

@@ -17,6 +17,8 @@
 
 #include <linux/completion.h>
 #include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/rbtree.h>
 #include <linux/xarray.h>
 #include <rdma/rdma_user_rxe.h>
 
@@ -40,6 +42,26 @@ enum rxe_obj_kind {
 	RXE_OBJ_KIND_MAX,
 };
 
+/* Per-port hardware counters, see rxe_counters.c for their names. */
+enum rxe_counter {
+	RXE_CNT_SENT_PKTS,
+	RXE_CNT_RCVD_PKTS,
+	RXE_CNT_DUP_REQ,
+	RXE_CNT_OUT_OF_SEQ_REQ,
+	RXE_CNT_RCV_RNR,
+	RXE_CNT_SND_RNR,
+	RXE_CNT_RCV_SEQ_ERR,
+	RXE_CNT_ACK_DEFERRED,
+	RXE_CNT_RETRY_EXCEEDED,
+	RXE_CNT_RNR_RETRY_EXCEEDED,
+	RXE_CNT_COMP_RETRY,
+	RXE_CNT_SEND_ERR,
+	RXE_CNT_LINK_DOWNED,
+	RXE_CNT_RDMA_SENDS,
+	RXE_CNT_RDMA_RECVS,
+	RXE_NUM_COUNTERS,
+};
+
 /**
  * struct rxe_dev - one Soft-RoCE device bound to one netdev
  * @ib_dev: the IB core's device; must stay the first member because the
@@ -53,12 +75,18 @@ enum rxe_obj_kind {
  * @port_state: last port state reported to the core, for event dedup.
  *	Written only from the netdev notifier, which runs under RTNL.
  * @nobj: live objects of each kind, see enum rxe_obj_kind.
+ * @counters: hardware counters, see enum rxe_counter; lock-free.
  * @qps: QP number -> struct rxe_qp (QP1 is the GSI QP).  Lookups take a
  *	QP reference under the xarray lock (irq-safe).
  * @srqs: SRQ number -> struct rxe_srq.
  * @ahs: AH number -> struct rxe_ah; irq-safe, create_ah may be atomic.
  * @keys: key index (lkey/rkey >> 8) -> struct rxe_mr or struct rxe_mw,
  *	tagged with xa_tag_pointer() by kind (RXE_KEY_TAG_*).
+ * @mcg_mutex: serialises multicast attach/detach (rxe_mcast.c).
+ * @mcg_lock: guards @mcg_tree, group member lists and the counts below
+ *	for readers on the receive path; writers hold @mcg_mutex too.
+ * @mcg_tree: multicast groups by MGID.
+ * @nmcg: groups.  @nmcast_attach: attachments over all groups.
  * @next_qpn: cyclic allocation cursor for @qps.
  * @next_key: cyclic allocation cursor for @keys.
  */
@@ -73,11 +101,17 @@ struct rxe_dev {
 	enum ib_port_state port_state;
 
 	atomic_t nobj[RXE_OBJ_KIND_MAX];
+	atomic64_t counters[RXE_NUM_COUNTERS];
 
 	struct xarray qps;
 	struct xarray srqs;
 	struct xarray ahs;
 	struct xarray keys;
+	struct mutex mcg_mutex; /* see kernel-doc above */
+	spinlock_t mcg_lock; /* see kernel-doc above */
+	struct rb_root mcg_tree;
+	u32 nmcg;
+	u32 nmcast_attach;
 	u32 next_qpn;
 	u32 next_key;
 };
@@ -182,6 +216,8 @@ struct rxe_srq {
  * @sq_sig_all: every send WQE completes with a CQE.
  * @is_user: rings are mapped by user space.
  * @av: resolved primary path (RC/UC), valid after IB_QP_AV.
+ * @mcast: multicast attachments (rxe_mcast.c), under rdev->mcg_mutex
+ *	and rdev->mcg_lock.
  */
 struct rxe_qp {
 	struct ib_qp ibqp;
@@ -204,6 +240,7 @@ struct rxe_qp {
 	bool sq_sig_all;
 	bool is_user;
 	struct rxe_av av;
+	struct list_head mcast;
 };
 
 /* Kinds of memory a memory key can describe. */
@@ -297,6 +334,14 @@ extern const struct ib_device_ops rxe_device_ops;
 int rxe_net_init(void);
 void rxe_net_exit(void);
 
+/* rxe_counters.c */
+extern const struct ib_device_ops rxe_counter_ops;
+
+static inline void rxe_counter_inc(struct rxe_dev *rdev, enum rxe_counter c)
+{
+	atomic64_inc(&rdev->counters[c]);
+}
+
 /* rxe_queue.c: ring mmap */
 int rxe_mmap(struct ib_ucontext *ibuc, struct vm_area_struct *vma);
 void rxe_mmap_free(struct rdma_user_mmap_entry *e);
@@ -322,6 +367,12 @@ void rxe_av_to_attr(const struct rxe_av *av, struct rdma_ah_attr *attr);
 extern const struct ib_device_ops rxe_qp_ops;
 struct rxe_qp *rxe_qp_get(struct rxe_dev *rdev, u32 qpn);
 void rxe_qp_put(struct rxe_qp *qp);
+
+/* rxe_mcast.c */
+extern const struct ib_device_ops rxe_mcast_ops;
+void rxe_mcast_detach_all(struct rxe_qp *qp);
+int rxe_mcast_get_qps(struct rxe_dev *rdev, const union ib_gid *mgid,
+		      struct rxe_qp **qps, int max);
 
 /* rxe_mr.c: memory regions and windows */
 extern const struct ib_device_ops rxe_mr_ops;

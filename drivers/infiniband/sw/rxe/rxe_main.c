@@ -136,6 +136,9 @@ static int rxe_dev_create(const char *name, struct net_device *ndev)
 	xa_init_flags(&rdev->ahs, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_IRQ);
 	xa_init_flags(&rdev->keys, XA_FLAGS_ALLOC1);
 	rdev->next_qpn = RXE_MIN_QPN;
+	mutex_init(&rdev->mcg_mutex);
+	spin_lock_init(&rdev->mcg_lock);
+	rdev->mcg_tree = RB_ROOT;
 	rdev->port_cap_flags = IB_PORT_CM_SUP;
 	rdev->port_state = rxe_port_state(rdev);
 	rxe_init_device_attr(rdev);
@@ -159,6 +162,8 @@ static int rxe_dev_create(const char *name, struct net_device *ndev)
 	ib_set_device_ops(ibdev, &rxe_srq_ops);
 	ib_set_device_ops(ibdev, &rxe_ah_ops);
 	ib_set_device_ops(ibdev, &rxe_qp_ops);
+	ib_set_device_ops(ibdev, &rxe_mcast_ops);
+	ib_set_device_ops(ibdev, &rxe_counter_ops);
 	ib_set_device_ops(ibdev, &rxe_pending_ops);
 
 	err = ib_device_set_netdev(ibdev, ndev, 1);
@@ -225,6 +230,8 @@ static void rxe_port_update(struct rxe_dev *rdev)
 	if (state == rdev->port_state)
 		return;
 	rdev->port_state = state;
+	if (state != IB_PORT_ACTIVE)
+		rxe_counter_inc(rdev, RXE_CNT_LINK_DOWNED);
 	ev.event = state == IB_PORT_ACTIVE ? IB_EVENT_PORT_ACTIVE :
 					     IB_EVENT_PORT_ERR;
 	ib_dispatch_event(&ev);

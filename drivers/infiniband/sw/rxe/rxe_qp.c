@@ -273,6 +273,7 @@ static int rxe_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 
 	kref_init(&qp->ref);
 	init_completion(&qp->released);
+	INIT_LIST_HEAD(&qp->mcast);
 	spin_lock_init(&qp->state_lock);
 	spin_lock_init(&qp->sq_lock);
 	spin_lock_init(&qp->rq_lock);
@@ -509,6 +510,7 @@ static int rxe_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	struct rxe_dev *rdev = to_rdev(ibqp->device);
 	struct rxe_qp *qp = to_rqp(ibqp);
 
+	rxe_mcast_detach_all(qp);
 	/* No new lookups; then wait for the ones in progress. */
 	xa_erase_irq(&rdev->qps, ibqp->qp_num);
 	rxe_qp_put(qp);

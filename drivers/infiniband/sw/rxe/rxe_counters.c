@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * rxe-odp: per-port hardware counters (sysfs hw_counters, "rdma statistic").
+ *
+ * The names are the ones the in-tree Soft-RoCE driver exposes, so scripts
+ * written against it keep working.  Counters are per device atomics bumped
+ * from any context with rxe_counter_inc(); reads are lock-free snapshots.
+ */
+#include "rxe.h"
+
+static const struct rdma_stat_desc rxe_counter_descs[RXE_NUM_COUNTERS] = {
+	[RXE_CNT_SENT_PKTS].name = "sent_pkts",
+	[RXE_CNT_RCVD_PKTS].name = "rcvd_pkts",
+	[RXE_CNT_DUP_REQ].name = "duplicate_request",
+	[RXE_CNT_OUT_OF_SEQ_REQ].name = "out_of_seq_request",
+	[RXE_CNT_RCV_RNR].name = "rcvd_rnr_err",
+	[RXE_CNT_SND_RNR].name = "send_rnr_err",
+	[RXE_CNT_RCV_SEQ_ERR].name = "rcvd_seq_err",
+	[RXE_CNT_ACK_DEFERRED].name = "ack_deferred",
+	[RXE_CNT_RETRY_EXCEEDED].name = "retry_exceeded_err",
+	[RXE_CNT_RNR_RETRY_EXCEEDED].name = "retry_rnr_exceeded_err",
+	[RXE_CNT_COMP_RETRY].name = "completer_retry_err",
+	[RXE_CNT_SEND_ERR].name = "send_err",
+	[RXE_CNT_LINK_DOWNED].name = "link_downed",
+	[RXE_CNT_RDMA_SENDS].name = "rdma_sends",
+	[RXE_CNT_RDMA_RECVS].name = "rdma_recvs",
+};
+
+static struct rdma_hw_stats *rxe_alloc_hw_port_stats(struct ib_device *ibdev,
+						     u32 port)
+{
+	return rdma_alloc_hw_stats_struct(rxe_counter_descs,
+					  ARRAY_SIZE(rxe_counter_descs),
+					  RDMA_HW_STATS_DEFAULT_LIFESPAN);
+}
+
+static int rxe_get_hw_stats(struct ib_device *ibdev,
+			    struct rdma_hw_stats *stats, u32 port, int index)
+{
+	struct rxe_dev *rdev = to_rdev(ibdev);
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(rxe_counter_descs); i++)
+		stats->value[i] = atomic64_read(&rdev->counters[i]);
+	return ARRAY_SIZE(rxe_counter_descs);
+}
+
+const struct ib_device_ops rxe_counter_ops = {
+	.alloc_hw_port_stats = rxe_alloc_hw_port_stats,
+	.get_hw_stats = rxe_get_hw_stats,
+};
