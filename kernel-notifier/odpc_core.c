@@ -84,7 +84,8 @@ static void odpc_fill_stats(struct odpc_stats *out, const u64 *c)
 /**
  * odpc_region_get_stats() - read the counters of one region
  * @region: the region
- * @out:    filled with the region's counters (@out->regions is 0)
+ * @out:    filled with the region's counters; for an implicit region the
+ *          sums over its children, and @out->regions its number of children
  *
  * Lockless; each counter is read atomically, the set is not a snapshot.
  */
@@ -95,9 +96,13 @@ void odpc_region_get_stats(struct odpc_region *region, struct odpc_stats *out)
 
 	for (i = 0; i < ODPC_C_NR; i++)
 		c[i] = atomic64_read(&region->counters[i]);
+	if (region->flags & ODPC_REGION_IMPLICIT) {
+		odpc_implicit_sum(region, c, &out->max_order, &out->regions);
+	} else {
+		out->max_order = READ_ONCE(region->max_order);
+		out->regions = 0;
+	}
 	odpc_fill_stats(out, c);
-	out->max_order = READ_ONCE(region->max_order);
-	out->regions = 0;
 }
 EXPORT_SYMBOL_GPL(odpc_region_get_stats);
 

@@ -250,6 +250,8 @@ int odpc_region_walk(struct odpc_region *region, u64 va, size_t len,
 	ret = odpc_check_access(region, va, len, flags);
 	if (ret || !len)
 		return ret;
+	if (region->flags & ODPC_REGION_IMPLICIT)
+		return odpc_implicit_walk(region, va, len, flags, actor, priv);
 
 	mutex_lock(&region->lock);
 	while (done < len) {
@@ -439,6 +441,8 @@ int odpc_region_prefetch(struct odpc_region *region, u64 va, size_t len,
 	ret = odpc_check_access(region, va, len, flags);
 	if (ret || !len)
 		return ret;
+	if (region->flags & ODPC_REGION_IMPLICIT)
+		return odpc_implicit_prefetch(region, va, len, flags);
 	odpc_count(region, ODPC_C_PREFETCHES, 1);
 
 	idx = odpc_page_index(region->start, va);

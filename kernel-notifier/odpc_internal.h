@@ -12,6 +12,7 @@
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/xarray.h>
 
 #include "odp_core.h"
 #include "odpc_cache.h"
@@ -71,6 +72,18 @@ struct odpc_region {
 	unsigned long nvalid;		/* valid entries in @cache */
 	u8 max_order;			/* largest map order seen, under @lock */
 
+	/*
+	 * Implicit parent (ODPC_REGION_IMPLICIT) only: @children maps chunk
+	 * number (va >> ODPC_CHILD_SHIFT) to a child region.  Lookups are
+	 * lockless (xarray RCU); children are created under @child_lock and
+	 * freed only by the parent's destroy, so a looked-up child stays
+	 * valid while the parent is in use.  @nchildren is under @child_lock.
+	 * A parent has no cache and no notifier; @lock is unused.
+	 */
+	struct xarray children;
+	struct mutex child_lock;	/* child creation, @nchildren */
+	unsigned long nchildren;
+
 	/* Test hook; set while the region is idle, read without lock. */
 	odpc_test_hook_t test_hook;
 	void *test_priv;
@@ -89,8 +102,22 @@ void odpc_region_list_add(struct odpc_region *r);
 void odpc_region_list_del(struct odpc_region *r);
 
 /* odpc_region.c */
+struct odpc_region *odpc_region_new(struct mm_struct *mm, unsigned long start,
+				    unsigned long end, u32 flags, void *priv);
 void odpc_drop_entries_locked(struct odpc_region *r, unsigned long first,
 			      unsigned long last_excl, unsigned long *dropped);
+
+/* odpc_implicit.c */
+extern unsigned int odpc_max_children;
+int odpc_implicit_walk(struct odpc_region *p, u64 va, size_t len,
+		       unsigned int flags, odpc_actor_t actor, void *priv);
+int odpc_implicit_prefetch(struct odpc_region *p, u64 va, size_t len,
+			   unsigned int flags);
+void odpc_implicit_destroy(struct odpc_region *p);
+void odpc_implicit_sum(struct odpc_region *p, u64 *c, u64 *max_order,
+		       u64 *nchildren);
+void odpc_implicit_set_hook(struct odpc_region *p, odpc_test_hook_t hook,
+			    void *priv);
 
 /* Most pages one hmm_range_fault() call covers (pfn array of 4 KiB). */
 #define ODPC_FAULT_MAX_PAGES	512UL

@@ -112,33 +112,16 @@ static void odpc_lockdep_prime(struct odpc_region *r)
 #endif
 }
 
-/**
- * odpc_region_create() - mirror a range of the calling process's memory
- * @p: start, length and flags of the region
- *
- * The region belongs to the address space of the calling process (its
- * "owner"); later faults run against that address space from any thread,
- * and fail with -ESRCH once the owner has exited.  No page is faulted or
- * pinned here.
- *
- * Context: process context of the owner, may sleep; must not hold the
- * owner's mmap_lock.
- * Return: the region, or ERR_PTR(-EINVAL) for a bad range (zero length,
- * wrapping, beyond TASK_SIZE) or unknown flags or a caller without an mm,
- * ERR_PTR(-ENOMEM), or the error of mmu_interval_notifier_insert().
+/*
+ * Allocate and register a region over [start, end) (page aligned, already
+ * validated) of @mm.  The caller holds a reference that keeps mm_users
+ * above zero (current->mm, or mmget()).
  */
-struct odpc_region *odpc_region_create(const struct odpc_region_params *p)
+struct odpc_region *odpc_region_new(struct mm_struct *mm, unsigned long start,
+				    unsigned long end, u32 flags, void *priv)
 {
-	struct mm_struct *mm = current->mm;
 	struct odpc_region *r;
-	u64 start, end;
 	int ret;
-
-	if (!mm || (p->flags & ~ODPC_REGION_WRITE))
-		return ERR_PTR(-EINVAL);
-	ret = odpc_range_align(p->start, p->length, TASK_SIZE, &start, &end);
-	if (ret)
-		return ERR_PTR(ret);
 
 	r = kzalloc(sizeof(*r), GFP_KERNEL);
 	if (!r)
@@ -146,8 +129,8 @@ struct odpc_region *odpc_region_create(const struct odpc_region_params *p)
 	r->start = start;
 	r->end = end;
 	r->npages = (end - start) >> PAGE_SHIFT;
-	r->flags = p->flags;
-	r->priv = p->priv;
+	r->flags = flags;
+	r->priv = priv;
 	mutex_init(&r->lock);
 	INIT_LIST_HEAD(&r->node);
 
@@ -180,6 +163,71 @@ err_free:
 	kfree(r);
 	return ERR_PTR(ret);
 }
+
+/* An implicit parent: no cache, no notifier; children come on demand. */
+static struct odpc_region *odpc_implicit_new(struct mm_struct *mm,
+					     unsigned long limit, u32 flags,
+					     void *priv)
+{
+	struct odpc_region *r;
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return ERR_PTR(-ENOMEM);
+	r->start = 0;
+	r->end = limit;
+	r->flags = flags;
+	r->priv = priv;
+	mutex_init(&r->lock);
+	mutex_init(&r->child_lock);
+	xa_init(&r->children);
+	INIT_LIST_HEAD(&r->node);
+	r->mm = mm;
+	mmgrab(mm);
+	r->id = atomic_inc_return(&odpc_next_id);
+	odpc_region_list_add(r);
+	return r;
+}
+
+/**
+ * odpc_region_create() - mirror a range of the calling process's memory
+ * @p: start, length and flags of the region
+ *
+ * The region belongs to the address space of the calling process (its
+ * "owner"); later faults run against that address space from any thread,
+ * and fail with -ESRCH once the owner has exited.  No page is faulted or
+ * pinned here.
+ *
+ * With ODPC_REGION_IMPLICIT the region covers the owner's whole user
+ * address space [0, TASK_SIZE) (@p->start and @p->length must be 0): it
+ * is a parent that creates child regions, one per naturally aligned
+ * ODPC_CHILD_SIZE chunk, the first time an access reaches a chunk that
+ * overlaps a mapping.  The accessors take the parent like any region.
+ *
+ * Context: process context of the owner, may sleep; must not hold the
+ * owner's mmap_lock.
+ * Return: the region, or ERR_PTR(-EINVAL) for a bad range (zero length,
+ * wrapping, beyond TASK_SIZE) or unknown flags or a caller without an mm,
+ * ERR_PTR(-ENOMEM), or the error of mmu_interval_notifier_insert().
+ */
+struct odpc_region *odpc_region_create(const struct odpc_region_params *p)
+{
+	struct mm_struct *mm = current->mm;
+	u64 start, end;
+	int ret;
+
+	if (!mm || (p->flags & ~(ODPC_REGION_WRITE | ODPC_REGION_IMPLICIT)))
+		return ERR_PTR(-EINVAL);
+	if (p->flags & ODPC_REGION_IMPLICIT) {
+		if (p->start || p->length)
+			return ERR_PTR(-EINVAL);
+		return odpc_implicit_new(mm, TASK_SIZE, p->flags, p->priv);
+	}
+	ret = odpc_range_align(p->start, p->length, TASK_SIZE, &start, &end);
+	if (ret)
+		return ERR_PTR(ret);
+	return odpc_region_new(mm, start, end, p->flags, p->priv);
+}
 EXPORT_SYMBOL_GPL(odpc_region_create);
 
 /**
@@ -203,6 +251,10 @@ void odpc_region_destroy(struct odpc_region *region)
 		return;
 
 	odpc_region_list_del(region);
+	if (region->flags & ODPC_REGION_IMPLICIT) {
+		odpc_implicit_destroy(region);
+		goto free;
+	}
 
 	/* Pages behind valid entries are still mapped: dirty them now. */
 	mutex_lock(&region->lock);
@@ -210,8 +262,8 @@ void odpc_region_destroy(struct odpc_region *region)
 	mutex_unlock(&region->lock);
 
 	mmu_interval_notifier_remove(&region->notifier);
-
 	kvfree(region->cache);
+free:
 	mmdrop(region->mm);
 	mutex_destroy(&region->lock);
 	kfree(region);
@@ -260,14 +312,18 @@ EXPORT_SYMBOL_GPL(odpc_region_priv);
  * @hook:   called at each &enum odpc_test_point, or NULL to remove
  * @priv:   passed to @hook
  *
- * The hook runs in the faulting thread, in process context, with no lock
- * of the core held (mmap_lock and the region lock are not held), so it may
- * sleep or change the owner's mappings to provoke races.
+ * On an implicit region the hook applies to its present and future
+ * children (it is called with the child).  The hook runs in the faulting
+ * thread, in process context, with no lock of the core held (neither
+ * mmap_lock nor the region lock), so it may sleep or change the owner's
+ * mappings to provoke races.
  */
 void odpc_region_set_test_hook(struct odpc_region *region,
 			       odpc_test_hook_t hook, void *priv)
 {
 	WRITE_ONCE(region->test_priv, priv);
 	WRITE_ONCE(region->test_hook, hook);
+	if (region->flags & ODPC_REGION_IMPLICIT)
+		odpc_implicit_set_hook(region, hook, priv);
 }
 EXPORT_SYMBOL_GPL(odpc_region_set_test_hook);

@@ -56,13 +56,19 @@
 #ifndef ODP_CORE_H
 #define ODP_CORE_H
 
-#include <linux/types.h>
+#include <linux/bits.h>
 #include <linux/errno.h>
+#include <linux/types.h>
 
 struct odpc_region;
 
 /* Flags of odpc_region_create() (odpc_region_params.flags). */
 #define ODPC_REGION_WRITE	0x1u	/* writes through the region allowed */
+#define ODPC_REGION_IMPLICIT	0x2u	/* whole address space, lazy children */
+
+/* Implicit regions mirror memory in children of this size and alignment. */
+#define ODPC_CHILD_SHIFT	23
+#define ODPC_CHILD_SIZE		BIT_ULL(ODPC_CHILD_SHIFT)
 
 /* Flags of the access functions. */
 #define ODPC_WRITE		0x1u	/* write intent: data goes into memory */
@@ -73,6 +79,7 @@ struct odpc_region;
  * @start:  first virtual address (in the calling process) to mirror.
  * @length: number of bytes to mirror; must be non-zero.  The region covers
  *          [@start, @start + @length) rounded out to page boundaries.
+ *          Both 0 for an implicit region.
  * @flags:  ODPC_REGION_* flags.
  * @priv:   opaque pointer for the caller, returned by odpc_region_priv().
  */
@@ -98,7 +105,10 @@ struct odpc_region_params {
  * @pages_invalidated: valid entries dropped by invalidations
  * @pages_dirtied:     pages marked dirty because the NIC wrote them
  * @prefetches:        calls to odpc_region_prefetch()
- * @regions:           (global only) regions currently alive
+ * @regions:           regions currently alive (global), or children
+ *                     (implicit region), else 0
+ *
+ * For an implicit region the counters are the sums over its children.
  */
 struct odpc_stats {
 	u64 faults;

@@ -288,7 +288,7 @@ static int st_create(struct st_ctx *ctx, struct odpc_st_create __user *uarg)
 
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
-	if (a.flags & ~ODPC_ST_REGION_WRITE)
+	if (a.flags & ~(ODPC_ST_REGION_WRITE | ODPC_ST_REGION_IMPLICIT))
 		return -EINVAL;
 
 	sr = kzalloc(sizeof(*sr), GFP_KERNEL);
@@ -301,6 +301,8 @@ static int st_create(struct st_ctx *ctx, struct odpc_st_create __user *uarg)
 	p.start = a.va;
 	p.length = a.len;
 	p.flags = (a.flags & ODPC_ST_REGION_WRITE) ? ODPC_REGION_WRITE : 0;
+	if (a.flags & ODPC_ST_REGION_IMPLICIT)
+		p.flags |= ODPC_REGION_IMPLICIT;
 	p.priv = sr;
 	sr->r = odpc_region_create(&p);
 	if (IS_ERR(sr->r)) {

@@ -14,6 +14,7 @@
 
 /* odpc_st_create.flags */
 #define ODPC_ST_REGION_WRITE	0x1u
+#define ODPC_ST_REGION_IMPLICIT	0x2u	/* va and len must be 0 */
 
 /* odpc_st_copy.flags, odpc_st_prefetch.flags, odpc_st_bench.flags */
 #define ODPC_ST_WRITE		0x1u	/* into the region */

@@ -901,7 +901,7 @@ static int t_owner_exit(void)
 	unsigned char out[64];
 	int pfd[2], status, ret;
 	uint64_t t0, dt;
-	uint32_t id = 0;
+	uint32_t id = 0, iid = 0;
 	void *va = NULL;
 	pid_t pid;
 
@@ -913,21 +913,30 @@ static int t_owner_exit(void)
 		uint32_t cid = 0;
 		unsigned char o[64];
 
+		uint32_t iid = 0;
+
 		memset(b, 0x77, 4 * PG);
 		if (r_create(b, 4 * PG, ODPC_ST_REGION_WRITE, &cid) ||
 		    r_read(cid, b, o, sizeof(o)))
 			cid = 0;
+		if (r_create(NULL, 0, ODPC_ST_REGION_IMPLICIT, &iid))
+			iid = 0;
 		if (write(pfd[1], &cid, sizeof(cid)) != sizeof(cid) ||
-		    write(pfd[1], &b, sizeof(b)) != sizeof(b))
+		    write(pfd[1], &b, sizeof(b)) != sizeof(b) ||
+		    write(pfd[1], &iid, sizeof(iid)) != sizeof(iid))
 			_exit(1);
 		_exit(0);
 	}
 	close(pfd[1]);
 	ret = read(pfd[0], &id, sizeof(id)) == sizeof(id) &&
-	      read(pfd[0], &va, sizeof(va)) == sizeof(va);
+	      read(pfd[0], &va, sizeof(va)) == sizeof(va) &&
+	      read(pfd[0], &iid, sizeof(iid)) == sizeof(iid);
 	close(pfd[0]);
 	waitpid(pid, &status, 0);
-	CHECK(ret && id, "child created no region");
+	CHECK(ret && id && iid, "child created no region");
+	ret = r_read(iid, va, out, sizeof(out));
+	CHECK(ret == -ESRCH, "implicit region of a dead owner: %d", ret);
+	CHECK(!r_destroy(iid), "destroy implicit");
 
 	t0 = now_ns();
 	ret = r_read(id, va, out, sizeof(out));
@@ -1200,6 +1209,83 @@ static int t_tracepoints(void)
 	return PASS;
 }
 
+/* ---- 18: implicit (whole address space) regions ---------------------- */
+
+#define CHUNK		(8UL << 20)	/* ODPC_CHILD_SIZE */
+
+static int t_implicit(void)
+{
+	size_t blen = 3 * CHUNK;
+	unsigned char *a = map_anon(8 * PG, PROT_READ | PROT_WRITE);
+	unsigned char *b = map_anon(blen, PROT_READ | PROT_WRITE);
+	unsigned char *hole, *x, *out = malloc(CHUNK);
+	struct odpc_st_counters c0, c1;
+	struct odpc_st_create bad = { .va = PG, .len = PG,
+		.flags = ODPC_ST_REGION_WRITE | ODPC_ST_REGION_IMPLICIT };
+	uint64_t orig;
+	uint32_t id;
+	int ret;
+
+	CHECK(a && b && out, "alloc");
+	CHECK(xioctl(ODPC_ST_CREATE, &bad) == -EINVAL, "implicit with a range");
+	CHECK(!r_create(NULL, 0, ODPC_ST_REGION_WRITE |
+			ODPC_ST_REGION_IMPLICIT, &id), "create implicit");
+	fill(a, 8 * PG, 20);
+	CHECK(!r_read(id, a, out, 8 * PG), "read");
+	CHECK(differs(a, out, 8 * PG) < 0, "bytes");
+
+	/* An access across a chunk boundary spans two children. */
+	x = (unsigned char *)(((uintptr_t)b + CHUNK / 2 + CHUNK - 1) &
+			      ~(CHUNK - 1));
+	fill(x - 2 * PG, 4 * PG, 21);
+	CHECK(!r_stats(id, &c0), "stats");
+	CHECK(!r_read(id, x - 2 * PG, out, 4 * PG), "read across chunks");
+	CHECK(differs(x - 2 * PG, out, 4 * PG) < 0, "bytes across chunks");
+	fill(out, 4 * PG, 22);
+	CHECK(!r_write(id, x - PG - 5, out, 2 * PG + 10), "write across");
+	CHECK(differs(x - PG - 5, out, 2 * PG + 10) < 0, "user sees it");
+	CHECK(!r_stats(id, &c1), "stats");
+	CHECK(c1.regions >= c0.regions + 1 && c1.regions >= 2,
+	      "children %llu -> %llu", (unsigned long long)c0.regions,
+	      (unsigned long long)c1.regions);
+
+	/* A chunk not touched yet: no child, NOFAULT misses; then faults. */
+	CHECK(r_copy(id, x + CHUNK + 100, out, 8, ODPC_ST_NOFAULT) == -EAGAIN,
+	      "untouched chunk");
+	CHECK(!r_read(id, x + CHUNK + 100, out, 8), "fault creates a child");
+	CHECK(!r_stats(id, &c0) && c0.regions == c1.regions + 1, "children");
+
+	/* Unmapped chunk: -EFAULT, and no child is allocated for it. */
+	hole = map_anon(3 * CHUNK, PROT_NONE);
+	CHECK(hole, "map");
+	CHECK(!munmap(hole, 3 * CHUNK), "unmap");
+	hole = (unsigned char *)(((uintptr_t)hole + CHUNK - 1) & ~(CHUNK - 1));
+	ret = r_read(id, hole + 64, out, 8);
+	CHECK(ret == -EFAULT, "unmapped: %d", ret);
+	CHECK(!r_stats(id, &c1) && c1.regions == c0.regions,
+	      "no child for a hole");
+	ret = r_read(id, (void *)(uintptr_t)(1ull << 58), out, 8);
+	CHECK(ret == -EFAULT, "beyond TASK_SIZE: %d", ret);
+
+	/* Invalidation reaches the children. */
+	CHECK(!madvise(a, 8 * PG, MADV_DONTNEED), "dontneed");
+	fill(a, 8 * PG, 23);
+	CHECK(!r_read(id, a, out, 8 * PG), "refault");
+	CHECK(differs(a, out, 8 * PG) < 0, "new bytes");
+	CHECK(!r_stats(id, &c1) && c1.invalidations > c0.invalidations,
+	      "invalidations summed over children");
+
+	memset(a, 0, 8);
+	CHECK(!r_atomic(id, ODPC_ST_FETCH_ADD, a, 0, 3, &orig), "atomic");
+	CHECK(orig == 0 && *(uint64_t *)a == 3, "atomic result");
+	CHECK(!r_prefetch(id, x - PG, 2 * PG, ODPC_ST_WRITE), "prefetch");
+	CHECK(!r_destroy(id), "destroy");
+	munmap(a, 8 * PG);
+	munmap(b, blen);
+	free(out);
+	return PASS;
+}
+
 /* ---- main ------------------------------------------------------------- */
 
 static const struct {
@@ -1224,6 +1310,7 @@ static const struct {
 	{ "perf", t_perf },
 	{ "debugfs", t_debugfs },
 	{ "tracepoints", t_tracepoints },
+	{ "implicit", t_implicit },
 };
 
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
