@@ -117,7 +117,7 @@ struct rxe_dev {
 };
 
 #define RXE_KEY_TAG_MR	1
-#define RXE_KEY_TAG_MW	2
+#define RXE_KEY_TAG_MW	3	/* xarray tags may be 0, 1 or 3 */
 
 /* QP numbers: 0 and 1 are special; stock allocates from 16 upwards. */
 #define RXE_MIN_QPN		16
@@ -263,7 +263,8 @@ enum rxe_key_state {
  * @ref: lookups by the transport hold a reference; dereg waits.
  * @released: completed when @ref reaches zero.
  * @kind: what the region describes.
- * @state: for fast-reg MRs, whether the key may be used.
+ * @state: whether the key may be used (VALID from registration until
+ *	dereg, or for fast-reg MRs between REG_MR and invalidation).
  * @access: IB_ACCESS_* granted.
  * @iova: first I/O virtual address.
  * @length: bytes.
@@ -376,9 +377,22 @@ int rxe_mcast_get_qps(struct rxe_dev *rdev, const union ib_gid *mgid,
 
 /* rxe_mr.c: memory regions and windows */
 extern const struct ib_device_ops rxe_mr_ops;
-
-/* rxe_pending.c: verbs not implemented yet */
-extern const struct ib_device_ops rxe_pending_ops;
+struct rxe_mr *rxe_mr_lookup(struct rxe_dev *rdev, u32 key, struct ib_pd *pd,
+			     int access, bool remote);
+void rxe_mr_put(struct rxe_mr *mr);
+int rxe_mr_check_range(struct rxe_mr *mr, u64 iova, u64 len);
+int rxe_mr_copy(struct rxe_mr *mr, u64 iova, void *buf, u64 len, bool to_mr);
+void *rxe_mr_iova_to_va(struct rxe_mr *mr, u64 iova, u64 len);
+int rxe_mr_fast_reg(struct rxe_qp *qp, struct ib_mr *ibmr, u32 key, int access);
+struct rxe_mr *rxe_mr_from_rkey(struct rxe_dev *rdev, struct rxe_qp *qp,
+				u32 rkey, u64 iova, u64 len, int access,
+				u64 *mr_iova);
+int rxe_invalidate_key(struct rxe_dev *rdev, struct rxe_qp *qp, u32 key,
+		       bool remote);
+struct rxe_mw *rxe_mw_lookup(struct rxe_dev *rdev, u32 rkey, struct ib_pd *pd);
+void rxe_mw_put(struct rxe_mw *mw);
+int rxe_mw_bind(struct rxe_dev *rdev, struct rxe_qp *qp, u32 mw_rkey,
+		u32 new_rkey, u32 mr_lkey, u64 addr, u64 length, int access);
 
 static inline struct rxe_ucontext *to_ruc(struct ib_ucontext *uc)
 {

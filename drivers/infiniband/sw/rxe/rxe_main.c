@@ -9,6 +9,7 @@
  * we only have to make sure each path ends in ib_unregister_device*() and
  * that our private state is released in dealloc_driver.
  */
+#include <linux/debugfs.h>
 #include <linux/if_vlan.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -71,6 +72,23 @@ static void rxe_audit(const char *who, atomic_t *counts)
 			       who, n, rxe_obj_names[i]);
 	}
 }
+
+/*
+ * debugfs: <debugfs>/rdma_rxe/objects lists the module-wide count of live
+ * objects of each kind ("pd 3"), for tests that prove nothing leaked.
+ */
+static struct dentry *rxe_debugfs_root;
+
+static int rxe_objects_show(struct seq_file *m, void *unused)
+{
+	int i;
+
+	for (i = 0; i < RXE_OBJ_KIND_MAX; i++)
+		seq_printf(m, "%s %d\n", rxe_obj_names[i],
+			   atomic_read(&rxe_total_obj[i]));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(rxe_objects);
 
 /* ib_device_ops.dealloc_driver: last call for a device, after unregister. */
 static void rxe_dealloc_driver(struct ib_device *ibdev)
@@ -164,7 +182,7 @@ static int rxe_dev_create(const char *name, struct net_device *ndev)
 	ib_set_device_ops(ibdev, &rxe_qp_ops);
 	ib_set_device_ops(ibdev, &rxe_mcast_ops);
 	ib_set_device_ops(ibdev, &rxe_counter_ops);
-	ib_set_device_ops(ibdev, &rxe_pending_ops);
+	ib_set_device_ops(ibdev, &rxe_mr_ops);
 
 	err = ib_device_set_netdev(ibdev, ndev, 1);
 	if (err)
@@ -286,6 +304,9 @@ static int __init rxe_module_init(void)
 	if (err)
 		goto err_net;
 
+	rxe_debugfs_root = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("objects", 0444, rxe_debugfs_root, NULL,
+			    &rxe_objects_fops);
 	rdma_link_register(&rxe_link_ops);
 	pr_info("rxe-odp %s loaded\n", RXE_ODP_VERSION_STR);
 	return 0;
@@ -302,6 +323,7 @@ static void __exit rxe_module_exit(void)
 	ib_unregister_driver(RDMA_DRIVER_RXE);
 	unregister_netdevice_notifier(&rxe_netdev_nb);
 	rxe_net_exit();
+	debugfs_remove_recursive(rxe_debugfs_root);
 	rxe_audit("module", rxe_total_obj);
 	pr_info("rxe-odp unloaded\n");
 }
