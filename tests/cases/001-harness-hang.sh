@@ -1,8 +1,8 @@
 #!/bin/bash
 # Harness self-test: a guest that hangs for good must be killed from the host
 # and the case failed, with its console shown.  The module
-# tests/kmod/harness_hang.ko blocks in its init in uninterruptible sleep, so
-# neither the case's own timeout nor SIGKILL can end the insmod.
+# tests/kmod/harness_hang.ko freezes every CPU (stop_machine with a busy-wait
+# callback), so nothing in the guest, not even its own timeout, can run again.
 # topology: one
 # impl: none
 # timeout: 10
@@ -17,5 +17,5 @@ ko=$HARNESS_KMOD_DIR/harness_hang.ko
 tap_plan 2
 tap_ok "about to hang the guest"
 insmod "$ko"
-tap_not_ok "insmod harness_hang returned (it should block for an hour)"
+tap_not_ok "insmod harness_hang returned (it should freeze the guest for an hour)"
 tap_done

@@ -29,7 +29,12 @@ else
 	*)	tap_not_ok "rdma_rxe is the $RXE_IMPL one" "modinfo -n rdma_rxe: '$path'" ;;
 	esac
 	tap_check "rdma link add rxe0 type rxe netdev $IFACE" rxe_add rxe0 "$IFACE"
-	tap_check "ibv_devices lists rxe0" sh -c 'ibv_devices | awk "NR > 2 { print \$1 }" | grep -qx rxe0'
+	devs=$(rxe_dev_list)
+	if grep -qx rxe0 <<<"$devs"; then
+		tap_ok "ibv_devices lists rxe0"
+	else
+		tap_not_ok "ibv_devices lists rxe0" "ibv_devices: $(ibv_devices 2>&1 | tr '\n' ' ')"
+	fi
 fi
 peer=$(peer_sync ready "$RXE_IMPL")
 if [ -n "$peer" ]; then
@@ -38,5 +43,5 @@ else
 	tap_not_ok "peer is up"
 fi
 tap_check "ping $PEER_IP" ping -c 3 -i 0.2 -W 3 "$PEER_IP"
-tap_check "both guests done" peer_sync done
+tap_check "both guests finished" peer_sync done
 tap_done

@@ -12,7 +12,8 @@
 # else the kernel dir's vmlinuz; GUEST_PVH=0 forces vmlinuz).
 # Everything is cached; a second run with nothing changed takes about a second.
 set -euo pipefail
-LOG_TAG=build
+export LOG_TAG=build
+# shellcheck source=../lib/host-common.sh
 . "$(dirname "$0")/../lib/host-common.sh"
 
 kernel_dir=
@@ -161,7 +162,7 @@ build_pvh() {
 # --- initramfs ---------------------------------------------------------------
 # Print "name path" for each module to put in the initramfs, dependencies first.
 initrd_module_list() {
-	local mdir=$1 m f dep seen=" "
+	local mdir=$1 m seen=" "
 	emit() {
 		local name=$1 rel line d
 		case $seen in *" $name "*) return ;; esac

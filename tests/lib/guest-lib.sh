@@ -115,30 +115,41 @@ rxe_ours_present() { [ -f "$RXE_OURS_KO" ]; }
 
 # rxe_load [IMPL]: load an RDMA implementation (default $RXE_IMPL):
 #   ours   install rdma_rxe.ko and kernel-notifier/**/*.ko into
-#          /lib/modules/$(uname -r)/updates/rxe-odp, depmod -a, modprobe rdma_rxe
-#          (so the rdma-link-rxe alias autoloads ours too)
+#          /lib/modules/$(uname -r)/updates/rxe-odp with a fresh module index
+#          (tests/run snapshots and indexes them on the host, in
+#          /results/ours-modules; without that, copy from /rxe and depmod -a
+#          here), then modprobe rdma_rxe.  The rdma-link-rxe alias then
+#          autoloads ours too.
 #   stock  the kernel's own rdma_rxe (crc32_generic first)
 #   none   nothing
 # The userspace access modules (ib_uverbs, rdma_ucm) are loaded for ours/stock.
 rxe_load() {
-	local impl=${1:-$RXE_IMPL} kver dst ko vm path
-	kver=$(uname -r)
+	local impl=${1:-$RXE_IMPL} kver dst ko vm path mods
+	read -r kver </proc/sys/kernel/osrelease
 	case $impl in
 	none) return 0 ;;
 	ours)
-		rxe_ours_present || { echo "rxe_load: $RXE_OURS_KO not built" >&2; return 1; }
 		dst=/lib/modules/$kver/updates/rxe-odp
 		if [ ! -e /run/rxe-ours-installed ]; then
-			mkdir -p "$dst"
-			for ko in "$RXE_OURS_KO" $(find "$RXE_NOTIFIER_DIR" -name '*.ko' 2>/dev/null); do
-				vm=$(modinfo -F vermagic "$ko" 2>/dev/null)
-				if [ "${vm%% *}" != "$kver" ]; then
-					echo "rxe_load: $ko was built for '${vm%% *}', this kernel is '$kver'" >&2
-					return 1
-				fi
-				cp "$ko" "$dst/"
-			done
-			depmod -a || return 1
+			if [ -f "$RESULTS/ours-modules/updates/rxe-odp/rdma_rxe.ko" ]; then
+				# Snapshot and module index prepared by tests/run on the host.
+				cp -r "$RESULTS/ours-modules/." "/lib/modules/$kver/" || return 1
+			else
+				# No host help (e.g. rebuilt during --shell): copy and index
+				# here; depmod -a takes a while under TCG.
+				rxe_ours_present || { echo "rxe_load: $RXE_OURS_KO not built" >&2; return 1; }
+				mkdir -p "$dst"
+				for ko in "$RXE_OURS_KO" $(find "$RXE_NOTIFIER_DIR" -name '*.ko' 2>/dev/null); do
+					vm=$(modinfo -F vermagic "$ko" 2>/dev/null)
+					if [ "${vm%% *}" != "$kver" ]; then
+						echo "rxe_load: $ko was built for '${vm%% *}', this kernel is '$kver'" >&2
+						return 1
+					fi
+					cp "$ko" "$dst/"
+				done
+				echo "rxe_load: running depmod -a in the guest (slow)" >&2
+				depmod -a || return 1
+			fi
 			touch /run/rxe-ours-installed
 		fi
 		path=$(modinfo -n rdma_rxe 2>/dev/null)
@@ -152,21 +163,21 @@ rxe_load() {
 			echo "rxe_load: ours is installed in this guest; cannot load stock" >&2
 			return 1
 		fi
-		modprobe crc32_generic || return 1
+		mods=crc32_generic
 		;;
 	*) echo "rxe_load: unknown implementation '$impl'" >&2; return 1 ;;
 	esac
-	modprobe rdma_rxe || return 1
-	modprobe ib_uverbs || return 1
-	modprobe rdma_ucm 2>/dev/null || true
+	# One modprobe for all: every exec costs a few hundred ms under TCG.
+	modprobe -a $mods rdma_rxe ib_uverbs rdma_ucm || return 1
+	[ -d /sys/module/rdma_rxe ] || { echo "rxe_load: rdma_rxe did not load" >&2; return 1; }
 	return 0
 }
 
 # rxe_add NAME NETDEV: create a soft-RoCE device and wait for it to appear.
 rxe_add() {
-	local name=${1:?name} dev=${2:-$IFACE} i
+	local name=${1:?name} dev=${2:-$IFACE}
 	rdma link add "$name" type rxe netdev "$dev" || return 1
-	for i in $(seq 50); do
+	for _ in {1..50}; do
 		[ -e "/sys/class/infiniband/$name" ] && return 0
 		sleep 0.1
 	done
