@@ -515,13 +515,13 @@ static int t_retry(void)
 	CHECK(!r_stats(id, &c0), "stats");
 	CHECK(!r_read(id, buf, out, len), "copy with one racing remap");
 	CHECK(!r_stats(id, &c1), "stats");
-	CHECK(c1.fault_retries == c0.fault_retries + 1, "retries %llu",
-	      (unsigned long long)(c1.fault_retries - c0.fault_retries));
-	CHECK(c1.invalidations > c0.invalidations, "invalidation seen");
 	/* The retried fault saw the new mapping, not the replaced page. */
 	CHECK(all_bytes(buf + 3 * PG, PG, 0), "user page is fresh");
 	CHECK(all_bytes(out + 3 * PG, PG, 0), "copy saw the fresh page");
 	CHECK(differs(buf, out, len) < 0, "rest of the bytes");
+	CHECK(c1.fault_retries == c0.fault_retries + 1, "retries %llu",
+	      (unsigned long long)(c1.fault_retries - c0.fault_retries));
+	CHECK(c1.invalidations > c0.invalidations, "invalidation seen");
 
 	/* Invalidation storm: the retries are bounded, error is transient. */
 	CHECK(!madvise(buf, len, MADV_DONTNEED), "drop");
@@ -1215,7 +1215,7 @@ static int t_tracepoints(void)
 
 static int t_implicit(void)
 {
-	size_t blen = 3 * CHUNK;
+	size_t blen = 5 * CHUNK;	/* keeps x's neighbours inside b */
 	unsigned char *a = map_anon(8 * PG, PROT_READ | PROT_WRITE);
 	unsigned char *b = map_anon(blen, PROT_READ | PROT_WRITE);
 	unsigned char *hole, *x, *out = malloc(CHUNK);
@@ -1236,7 +1236,7 @@ static int t_implicit(void)
 
 	/* An access across a chunk boundary spans two children. */
 	x = (unsigned char *)(((uintptr_t)b + CHUNK / 2 + CHUNK - 1) &
-			      ~(CHUNK - 1));
+			      ~(CHUNK - 1));	/* x + 2 * CHUNK < b + blen */
 	fill(x - 2 * PG, 4 * PG, 21);
 	CHECK(!r_stats(id, &c0), "stats");
 	CHECK(!r_read(id, x - 2 * PG, out, 4 * PG), "read across chunks");
@@ -1253,7 +1253,9 @@ static int t_implicit(void)
 	CHECK(r_copy(id, x + CHUNK + 100, out, 8, ODPC_ST_NOFAULT) == -EAGAIN,
 	      "untouched chunk");
 	CHECK(!r_read(id, x + CHUNK + 100, out, 8), "fault creates a child");
-	CHECK(!r_stats(id, &c0) && c0.regions == c1.regions + 1, "children");
+	CHECK(!r_stats(id, &c0) && c0.regions == c1.regions + 1,
+	      "children %llu -> %llu", (unsigned long long)c1.regions,
+	      (unsigned long long)c0.regions);
 
 	/* Unmapped chunk: -EFAULT, and no child is allocated for it. */
 	hole = map_anon(3 * CHUNK, PROT_NONE);
@@ -1268,7 +1270,10 @@ static int t_implicit(void)
 	CHECK(ret == -EFAULT, "beyond TASK_SIZE: %d", ret);
 
 	/* Invalidation reaches the children. */
+	CHECK(!r_copy(id, a, out, 8 * PG, ODPC_ST_NOFAULT), "cached");
 	CHECK(!madvise(a, 8 * PG, MADV_DONTNEED), "dontneed");
+	CHECK(r_copy(id, a, out, 8, ODPC_ST_NOFAULT) == -EAGAIN,
+	      "child cache entry dropped");
 	fill(a, 8 * PG, 23);
 	CHECK(!r_read(id, a, out, 8 * PG), "refault");
 	CHECK(differs(a, out, 8 * PG) < 0, "new bytes");
@@ -1283,6 +1288,103 @@ static int t_implicit(void)
 	munmap(a, 8 * PG);
 	munmap(b, blen);
 	free(out);
+	return PASS;
+}
+
+/* ---- 19: coherency under remap storms ------------------------------- */
+
+struct coh_args {
+	unsigned char *p;
+	uint32_t id;
+	atomic_int stop;
+	long reads, errors;
+};
+
+/* Keeps the translation cache busy re-faulting the page being replaced. */
+static void *coh_reader(void *arg)
+{
+	struct coh_args *a = arg;
+	uint64_t v;
+
+	while (!atomic_load(&a->stop)) {
+		int ret = r_read(a->id, a->p, &v, sizeof(v));
+
+		if (ret && ret != -EAGAIN)
+			a->errors++;
+		a->reads++;
+	}
+	return NULL;
+}
+
+/*
+ * Switch the page under two regions (one explicit, one implicit) between
+ * two pages of a memfd again and again, while another thread reads through
+ * the region.  After each switch, a read through either region must return
+ * what the CPU just stored in the now-mapped page, and a write through
+ * either region must land in that page: a translation that survived the
+ * invalidation, or a fault that installed the other page, shows as a stale
+ * value.  (File pages stay allocated, so the two pfns always differ; with
+ * anonymous pages the allocator would hand the freed pfn straight back.)
+ */
+static int t_coherency(void)
+{
+	static struct coh_args a;
+	unsigned char *buf = map_anon(4 * PG, PROT_READ | PROT_WRITE);
+	uint64_t v, tok, back;
+	uint32_t imp;
+	pthread_t t;
+	int i, ret, mfd, stale = 0, fails = 0, lastret = 0;
+
+	CHECK(buf, "map");
+	mfd = memfd_create("odpc_coh", 0);
+	CHECK(mfd >= 0 && !ftruncate(mfd, 2 * PG), "memfd");
+	memset(&a, 0, sizeof(a));
+	a.p = buf + PG;
+	CHECK(!r_create(buf, 4 * PG, ODPC_ST_REGION_WRITE, &a.id), "create");
+	CHECK(!r_create(NULL, 0, ODPC_ST_REGION_WRITE |
+			ODPC_ST_REGION_IMPLICIT, &imp), "create implicit");
+	CHECK(!pthread_create(&t, NULL, coh_reader, &a), "thread");
+	for (i = 0; i < 2000; i++) {
+		uint32_t id = (i & 2) ? imp : a.id;
+		off_t off = (i & 1) * PG;
+
+		if (mmap(a.p, PG, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, mfd, off) != a.p) {
+			fails++;
+			break;
+		}
+		tok = 0x1000000ull + i;
+		memcpy(a.p, &tok, sizeof(tok));
+		ret = r_read(id, a.p, &v, sizeof(v));
+		if (ret == -EAGAIN)	/* transient: once more */
+			ret = r_read(id, a.p, &v, sizeof(v));
+		if (ret) {
+			fails++;
+			lastret = ret;
+		} else if (v != tok) {
+			stale++;
+		}
+		tok |= 1ull << 40;
+		ret = r_write(id, a.p + 8, &tok, sizeof(tok));
+		if (ret == -EAGAIN)
+			ret = r_write(id, a.p + 8, &tok, sizeof(tok));
+		if (ret) {
+			fails++;
+			lastret = ret;
+		} else if (pread(mfd, &back, sizeof(back), off + 8) !=
+			   sizeof(back) || back != tok) {
+			stale++;
+		}
+	}
+	atomic_store(&a.stop, 1);
+	pthread_join(t, NULL);
+	diag("coherency: 2000 remaps, %ld racing reads", a.reads);
+	CHECK(!stale, "%d stale accesses", stale);
+	CHECK(!fails, "%d failed accesses (last %d)", fails, lastret);
+	CHECK(!a.errors, "%ld reader errors", a.errors);
+	CHECK(!r_destroy(a.id) && !r_destroy(imp), "destroy");
+	munmap(buf, 4 * PG);
+	close(mfd);
 	return PASS;
 }
 
@@ -1311,6 +1413,7 @@ static const struct {
 	{ "debugfs", t_debugfs },
 	{ "tracepoints", t_tracepoints },
 	{ "implicit", t_implicit },
+	{ "coherency_stress", t_coherency },
 };
 
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
