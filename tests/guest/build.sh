@@ -37,8 +37,11 @@ ROOTFS_PKGS=(
 # Bump when the post-processing below changes.
 ROOTFS_RECIPE=1
 # Modules the initramfs needs, in load order; missing ones are built in.
+# virtio_net (with its dependencies) comes last so the initramfs can also
+# bring the network up with the static busybox, which is quicker than doing it
+# later with the rootfs's dynamically linked tools.
 INITRD_MODS=(netfs fscache 9pnet 9p virtio_ring virtio virtio_pci_legacy_dev
-	virtio_pci_modern_dev virtio_pci 9pnet_virtio overlay)
+	virtio_pci_modern_dev virtio_pci 9pnet_virtio overlay virtio_net)
 
 [ "$(id -u)" = 0 ] || die "must run as root (debootstrap, dpkg -x ownership)"
 ensure_pkgs qemu-system-x86 debootstrap busybox-static cpio kmod zstd xz-utils gzip \

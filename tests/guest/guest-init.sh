@@ -66,19 +66,23 @@ ulimit -l unlimited
 ulimit -c 0
 
 # --- network -------------------------------------------------------------------
-modprobe -q virtio_net 2>/dev/null
-for _ in {1..50}; do [ -e "/sys/class/net/$IFACE" ] && break; sleep 0.1; done
-if [ -e "/sys/class/net/$IFACE" ]; then
+# The initramfs normally configures lo and $IFACE (see initramfs-init).
+setup_network() {
+	modprobe -q virtio_net 2>/dev/null
+	for _ in {1..50}; do [ -e "/sys/class/net/$IFACE" ] && break; sleep 0.1; done
+	if [ ! -e "/sys/class/net/$IFACE" ]; then
+		ip link set lo up
+		note "network interface $IFACE did not appear"
+		return 1
+	fi
 	{
 		echo "link set lo up"
 		[ -n "${MY_IP:-}" ] && echo "addr add $MY_IP/24 dev $IFACE"
 		[ -n "${MY_IP6:-}" ] && echo "addr add $MY_IP6/64 dev $IFACE nodad"
 		echo "link set $IFACE up"
 	} | ip -batch - || note "network setup of $IFACE failed"
-else
-	ip link set lo up
-	note "network interface $IFACE did not appear"
-fi
+}
+[ -e /run/harness-net ] || setup_network
 
 # shellcheck source=../lib/guest-lib.sh
 . /rxe/tests/lib/guest-lib.sh
