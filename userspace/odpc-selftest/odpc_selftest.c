@@ -1089,8 +1089,10 @@ static int t_perf(void)
 	mbs_w = (double)len * b.iters / ((double)b.ns / 1e9) / 1e6;
 	diag("fault (present pages, 4 MiB in 512-page hmm calls): %.2f us/page",
 	     fault_us);
-	diag("warm copy from region: %.0f MB/s, to region: %.0f MB/s",
-	     mbs_r, mbs_w);
+	b.flags = ODPC_ST_BASELINE;
+	CHECK(!xioctl(ODPC_ST_BENCH, &b), "bench baseline");
+	diag("warm copy from region: %.0f MB/s, to region: %.0f MB/s, kernel memcpy baseline: %.0f MB/s",
+	     mbs_r, mbs_w, (double)len * b.iters / ((double)b.ns / 1e9) / 1e6);
 	/* Cold with page allocation: DONTNEED then write faults. */
 	CHECK(!madvise(buf, len, MADV_DONTNEED), "dontneed");
 	CHECK(!r_stats(id, &c0), "stats");
@@ -1099,6 +1101,24 @@ static int t_perf(void)
 	diag("fault with page allocation (write, zeroing): %.2f us/page",
 	     (double)(c1.fault_ns - c0.fault_ns) / 1000.0 /
 	     (double)(c1.pages_faulted - c0.pages_faulted));
+	/* One fault per 8-byte access, page present: the per-request cost. */
+	CHECK(!madvise(buf, len, MADV_DONTNEED), "dontneed");
+	memset(buf, 2, len);
+	CHECK(!r_stats(id, &c0), "stats");
+	{
+		uint64_t v, t0 = now_ns();
+		size_t off;
+
+		for (off = 0; off < len; off += PG)
+			CHECK(!r_read(id, buf + off, &v, sizeof(v)), "read");
+		diag("ioctl round trip incl. fault: %.2f us",
+		     (double)(now_ns() - t0) / 1000.0 / (len / PG));
+	}
+	CHECK(!r_stats(id, &c1), "stats");
+	diag("single-page fault (present page, 1 page per fault): %.2f us/fault, %llu faults",
+	     (double)(c1.fault_ns - c0.fault_ns) / 1000.0 /
+	     (double)(c1.faults - c0.faults),
+	     (unsigned long long)(c1.faults - c0.faults));
 	CHECK(!r_destroy(id), "destroy");
 	munmap(buf, len);
 	return PASS;
