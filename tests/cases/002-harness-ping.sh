@@ -17,5 +17,5 @@ fi
 tap_check "ping $PEER_IP" ping -c 3 -i 0.2 -W 3 "$PEER_IP"
 tap_check "ping $PEER_IP6" ping -6 -c 3 -i 0.2 -W 3 "$PEER_IP6"
 # Neither guest powers off while the other may still be pinging it.
-tap_check "both guests finished" peer_sync done
+tap_check "both guests finished" peer_sync end
 tap_done

@@ -43,5 +43,5 @@ else
 	tap_not_ok "peer is up"
 fi
 tap_check "ping $PEER_IP" ping -c 3 -i 0.2 -W 3 "$PEER_IP"
-tap_check "both guests finished" peer_sync done
+tap_check "both guests finished" peer_sync end
 tap_done

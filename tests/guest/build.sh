@@ -147,6 +147,7 @@ build_pvh() {
 			cmd="zstd -qdc" ;;
 		esac
 		[ -n "$off" ] || continue
+		# shellcheck disable=SC2086 # $cmd is a command with arguments
 		tail -c +"$((off + 1))" "$kdir/vmlinuz" | $cmd >"$tmp" 2>/dev/null
 		# XEN_ELFNOTE_PHYS32_ENTRY (type 18) marks a PVH entry point.
 		if [ "$(head -c 4 "$tmp" | od -An -c | tr -d ' ')" = '177ELF' ] &&
@@ -184,6 +185,7 @@ initrd_module_list() {
 		seen="$seen$name "
 		# modules.dep lists a module's dependencies so that the last one loads first.
 		line=${rel#*:}
+		# shellcheck disable=SC2086 # split the dependency list on purpose
 		for d in $(printf '%s\n' $line | tac); do
 			d=${d##*/}; d=${d%%.ko*}; d=${d//-/_}
 			emit "$d"
