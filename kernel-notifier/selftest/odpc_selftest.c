@@ -532,51 +532,42 @@ static void st_events_reset(struct st_ctx *ctx)
 	spin_unlock(&ctx->ev_lock);
 }
 
-/*
- * Copy the range @iters times through a kernel buffer, or with
- * ODPC_ST_BASELINE memcpy between two kernel buffers of the same size;
- * report the time.
- */
+/* Copy the range @iters times through a kernel buffer; report the time. */
 static int st_bench(struct st_ctx *ctx, struct odpc_st_bench __user *uarg)
 {
 	struct odpc_st_bench a;
 	struct st_region *sr;
-	void *kbuf, *other;
 	u64 t0, ns = 0;
+	void *kbuf;
 	u32 i;
 	int ret = 0;
 
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
-	if (a.flags & ~(ODPC_ST_WRITE | ODPC_ST_NOFAULT | ODPC_ST_BASELINE) ||
-	    !a.len || a.len > ODPC_ST_MAX_COPY || !a.iters || a.iters > 100000)
+	if (a.flags & ~(ODPC_ST_WRITE | ODPC_ST_NOFAULT) || !a.len ||
+	    a.len > ODPC_ST_MAX_COPY || !a.iters || a.iters > 100000)
 		return -EINVAL;
 	sr = st_region_get(ctx, a.id);
 	if (!sr)
 		return -ENOENT;
 	kbuf = kvzalloc(a.len, GFP_KERNEL);
-	other = kvzalloc(a.len, GFP_KERNEL);
-	if (!kbuf || !other) {
+	if (!kbuf) {
 		ret = -ENOMEM;
-		goto out_free;
+		goto out_put;
 	}
 	t0 = ktime_get_ns();
 	for (i = 0; i < a.iters && !ret; i++) {
-		if (a.flags & ODPC_ST_BASELINE)
-			memcpy(other, kbuf, a.len);
-		else
-			ret = odpc_region_copy(sr->r, a.va, kbuf, a.len,
-					       st_flags(a.flags));
+		ret = odpc_region_copy(sr->r, a.va, kbuf, a.len,
+				       st_flags(a.flags));
 		if (fatal_signal_pending(current))
 			ret = -EINTR;
 		cond_resched();
 	}
 	ns = ktime_get_ns() - t0;
-out_free:
-	kvfree(other);
 	kvfree(kbuf);
 	if (!ret && put_user(ns, &uarg->ns))
 		ret = -EFAULT;
+out_put:
 	st_region_put(sr);
 	return ret;
 }

@@ -20,7 +20,6 @@
 #define ODPC_ST_WRITE		0x1u	/* into the region */
 #define ODPC_ST_NOFAULT		0x2u
 #define ODPC_ST_TRACE		0x4u	/* copy: log COPY_START/COPY_DONE */
-#define ODPC_ST_BASELINE	0x8u	/* bench: plain memcpy, no region */
 
 #define ODPC_ST_MAX_COPY	(64u << 20)
 #define ODPC_ST_MAX_EVENTS	64
