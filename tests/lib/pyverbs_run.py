@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Run rdma-core's pyverbs tests and record one line per test.
 
-Usage: pyverbs_run.py --dev DEV --out FILE [--poll-timeout S] MODULE...
+Usage: pyverbs_run.py --dev DEV --out FILE [--poll-timeout S]
+                     [--exclude LIST] MODULE...
 
 Loads the suite the way its own run_tests.py does (the package in
 /usr/share/doc/rdma-core/tests), runs the given test modules, and writes
 "<status> <test id>" lines to FILE, status being one of ok, FAIL, ERROR,
-skipped, xfail, xpass.  The normal verbose unittest output goes to stderr.
+skipped, xfail, xpass, or "excluded" for tests named in the --exclude
+file (one test id per line, '#' comments), which are not run at all.  The
+normal verbose unittest output goes to stderr.
 """
 import argparse
 import os
@@ -55,6 +58,7 @@ def main():
     ap.add_argument('--dev', required=True)
     ap.add_argument('--out', required=True)
     ap.add_argument('--poll-timeout', type=float, default=None)
+    ap.add_argument('--exclude', default=None)
     ap.add_argument('modules', nargs='+')
     a = ap.parse_args()
 
@@ -68,15 +72,34 @@ def main():
         import tests.utils as tu
         tu.POLL_CQ_TIMEOUT = a.poll_timeout
 
+    excluded = set()
+    if a.exclude:
+        with open(a.exclude) as f:
+            excluded = {ln.strip() for ln in f
+                        if ln.strip() and not ln.startswith('#')}
+
+    def flatten(s):
+        for t in s:
+            if isinstance(t, unittest.TestSuite):
+                yield from flatten(t)
+            else:
+                yield t
+
     loader = unittest.TestLoader()
     suite = unittest.TestSuite()
+    skipped_ids = []
     for name in a.modules:
-        suite.addTests(loader.loadTestsFromModule(getattr(tests, name)))
+        for t in flatten(loader.loadTestsFromModule(getattr(tests, name))):
+            if t.id() in excluded:
+                skipped_ids.append(t.id())
+            else:
+                suite.addTest(t)
     runner = unittest.TextTestRunner(stream=sys.stderr, verbosity=2,
                                      resultclass=RecordingResult)
     result = runner.run(suite)
+    records = result.records + [('excluded', t) for t in skipped_ids]
     with open(a.out, 'w') as f:
-        for status, tid in sorted(result.records, key=lambda r: r[1]):
+        for status, tid in sorted(records, key=lambda r: r[1]):
             f.write(f'{status} {tid}\n')
     return 0
 
