@@ -373,7 +373,7 @@ static int st_copy(struct st_ctx *ctx, const struct odpc_st_copy __user *uarg)
 	sr = st_region_get(ctx, a.id);
 	if (!sr)
 		return -ENOENT;
-	kbuf = kvmalloc(a.len ? a.len : 1, GFP_KERNEL);
+	kbuf = kvmalloc(a.len ? a.len : 1, GFP_KERNEL | __GFP_NOWARN);
 	if (!kbuf) {
 		ret = -ENOMEM;
 		goto out_put;
@@ -550,7 +550,7 @@ static int st_bench(struct st_ctx *ctx, struct odpc_st_bench __user *uarg)
 	sr = st_region_get(ctx, a.id);
 	if (!sr)
 		return -ENOENT;
-	kbuf = kvzalloc(a.len, GFP_KERNEL);
+	kbuf = kvzalloc(a.len, GFP_KERNEL | __GFP_NOWARN);
 	if (!kbuf) {
 		ret = -ENOMEM;
 		goto out_put;

@@ -13,8 +13,9 @@
 KN=$REPO/kernel-notifier
 BIN=$REPO/userspace/odpc-selftest/odpc_selftest
 
-[ -f "$KN/rxe_odp_core.ko" ] && [ -f "$KN/selftest/odpc_selftest.ko" ] ||
+if [ ! -f "$KN/rxe_odp_core.ko" ] || [ ! -f "$KN/selftest/odpc_selftest.ko" ]; then
 	tap_skip_all "rxe_odp_core.ko or odpc_selftest.ko not built"
+fi
 [ -x "$BIN" ] || tap_skip_all "$BIN not built (make userspace)"
 
 tap_check "insmod rxe_odp_core.ko odpc_selftest.ko" \

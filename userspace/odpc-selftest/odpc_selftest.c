@@ -1422,6 +1422,138 @@ static int t_coherency(void)
 	return PASS;
 }
 
+/* ---- 20: hostile arguments ------------------------------------------- */
+
+static uint64_t rnd_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+/* A value likely to sit on an edge: 0, ~0, page/region boundaries... */
+static uint64_t edgy(uint64_t base, uint64_t span)
+{
+	static const uint64_t e[] = {
+		0, 1, 7, 8, PG - 1, PG, PG + 1, ~0ull, ~0ull - PG + 1,
+		1ull << 47, (1ull << 47) - PG, 1ull << 56, 1ull << 63,
+	};
+
+	switch (rnd() % 4) {
+	case 0:
+		return e[rnd() % (sizeof(e) / sizeof(e[0]))];
+	case 1:
+		return base + rnd() % (span + 2 * PG) - PG;
+	case 2:
+		return rnd();
+	default:
+		return base + (rnd() % (span / PG + 2)) * PG;
+	}
+}
+
+/*
+ * Random and edge-case arguments to every ioctl that cannot block (the
+ * window ioctls can, by design).  User buffers are a scratch area or
+ * invalid addresses only, so the program cannot corrupt itself.  Anything
+ * may fail; nothing may crash or warn (the harness checks dmesg), and the
+ * device must work normally afterwards.
+ */
+static int t_fuzz(void)
+{
+	size_t len = 16 * PG;
+	unsigned char *buf = map_anon(len, PROT_READ | PROT_WRITE);
+	unsigned char *scratch = map_anon(len, PROT_READ | PROT_WRITE);
+	uint64_t bufs[3];
+	struct odpc_st_counters g0, g1;
+	uint32_t id, imp;
+	int i, created = 0;
+
+	CHECK(buf && scratch, "map");
+	bufs[0] = (uintptr_t)scratch;
+	bufs[1] = 0;
+	bufs[2] = 0xffff800000000000ull;	/* kernel half */
+	memset(buf, 5, len);
+	CHECK(!r_stats(ODPC_ST_GLOBAL, &g0), "stats");
+	CHECK(!r_create(buf, len, ODPC_ST_REGION_WRITE, &id), "create");
+	CHECK(!r_create(NULL, 0, ODPC_ST_REGION_IMPLICIT, &imp), "implicit");
+	for (i = 0; i < 3000; i++) {
+		uint32_t rid = (rnd() % 4) ? ((rnd() & 1) ? id : imp) :
+					     (uint32_t)rnd();
+		uint64_t va = edgy((uintptr_t)buf, len);
+		uint64_t l = (rnd() % 3) ? rnd() % (3 * PG) : edgy(0, len);
+		unsigned int f = rnd() % 16;
+
+		switch (rnd() % 6) {
+		case 0: {
+			struct odpc_st_create a = { .va = va, .len = l,
+						    .flags = rnd() % 4 };
+
+			if (!xioctl(ODPC_ST_CREATE, &a)) {
+				created++;
+				r_destroy(a.id);
+			}
+			break;
+		}
+		case 1: {
+			struct odpc_st_copy a = {
+				.id = rid, .flags = f & ~ODPC_ST_TRACE,
+				.va = va, .len = l % (2 * len),
+				.buf = bufs[rnd() % 3],
+			};
+
+			if (a.buf == bufs[0] && a.len > len)
+				a.len = len;
+			xioctl(ODPC_ST_COPY, &a);
+			break;
+		}
+		case 2: {
+			struct odpc_st_prefetch a = { .id = rid, .flags = f,
+						      .va = va, .len = l };
+
+			xioctl(ODPC_ST_PREFETCH, &a);
+			break;
+		}
+		case 3: {
+			uint64_t orig;
+
+			r_atomic(rid, rnd() % 3, (void *)(uintptr_t)va, rnd(),
+				 rnd(), &orig);
+			break;
+		}
+		case 4: {
+			struct odpc_st_stats a = { .id = rid };
+
+			xioctl(ODPC_ST_STATS, &a);
+			break;
+		}
+		default: {
+			struct odpc_st_page a = { .va = va };
+
+			xioctl(ODPC_ST_PAGE_DIRTY, &a);
+			break;
+		}
+		}
+	}
+	/* The atomics may have changed buf; the regions must still work. */
+	memset(scratch, 0, PG);
+	memset(buf, 6, PG);
+	CHECK(!r_read(id, buf, scratch, PG) && all_bytes(scratch, PG, 6),
+	      "region still works");
+	CHECK(!r_read(imp, buf, scratch, PG) && all_bytes(scratch, PG, 6),
+	      "implicit region still works");
+	CHECK(!r_destroy(id) && !r_destroy(imp), "destroy");
+	CHECK(!r_stats(ODPC_ST_GLOBAL, &g1), "stats");
+	CHECK(g1.regions == g0.regions, "regions leaked");
+	diag("fuzz: 3000 calls, %d regions created from random arguments",
+	     created);
+	munmap(buf, len);
+	munmap(scratch, len);
+	return PASS;
+}
+
 /* ---- main ------------------------------------------------------------- */
 
 static const struct {
@@ -1448,6 +1580,7 @@ static const struct {
 	{ "tracepoints", t_tracepoints },
 	{ "implicit", t_implicit },
 	{ "coherency_stress", t_coherency },
+	{ "hostile_arguments", t_fuzz },
 };
 
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
