@@ -11,6 +11,8 @@
 #   harness   notes from this script (setup/unload failures)
 #   done      written last, right before power-off
 # MODE=shell instead gives an interactive shell on the serial console.
+# The whole script is one function, parsed completely before it runs.
+main() {
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LANG=C.UTF-8
 umask 022
@@ -85,7 +87,7 @@ setup_network() {
 [ -e /run/harness-net ] || setup_network
 
 # shellcheck source=../lib/guest-lib.sh
-. /rxe/tests/lib/guest-lib.sh
+if [ -r /run/harness/guest-lib.sh ]; then . /run/harness/guest-lib.sh; else . /rxe/tests/lib/guest-lib.sh; fi
 
 # --- interactive shell ---------------------------------------------------------------
 if [ "$MODE" = shell ]; then
@@ -116,10 +118,18 @@ if [ "$RXE_IMPL" != none ] && [ "${RXE_AUTOLOAD:-yes}" = yes ]; then
 fi
 [ -w /sys/kernel/debug/kmemleak ] && echo clear >/sys/kernel/debug/kmemleak
 
+# Two guests boot at different speeds: meet before either case starts, so
+# that the cases' own timeouts and peer_sync timeouts measure the cases.
+if [ -n "${PEER_IP:-}" ] && [ "$MODE" = case ]; then
+	peer_sync harness-start "$ROLE" "${BOOT_SYNC_TIMEOUT:-180}" >/dev/null ||
+		note "the peer guest did not show up within ${BOOT_SYNC_TIMEOUT:-180}s"
+fi
 mkdir -p /tmp/case && cd /tmp/case || exit 1
 printf '%(%s)T\n' -1 >"$R/started"
 echo "harness: running ${CASE} as role $ROLE (RXE_IMPL=$RXE_IMPL, timeout ${CASE_TIMEOUT}s)" >/dev/console
-timeout --kill-after=5 "$CASE_TIMEOUT" bash "/rxe/$CASE" </dev/null \
+# A private copy too, for the same reason as above.
+cp "/rxe/$CASE" /run/harness/case.sh
+timeout --kill-after=5 "$CASE_TIMEOUT" bash /run/harness/case.sh </dev/null \
 	> >(tee "$R/tap" >/dev/console) 2> >(tee "$R/stderr" >/dev/console)
 rc=$?
 wait
@@ -144,4 +154,9 @@ if [ -w /sys/kernel/debug/kmemleak ]; then
 fi
 dmesg >"$R/dmesg" 2>&1
 printf '%(%s)T\n' -1 >"$R/done"
+poweroff_now
+}
+
+main "$@"
+# Not reached; PID 1 must never exit.
 poweroff_now
