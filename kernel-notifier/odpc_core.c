@@ -18,6 +18,11 @@ module_param_named(fault_max_retries, odpc_fault_max_retries, uint, 0644);
 MODULE_PARM_DESC(fault_max_retries,
 		 "Fault restarts caused by concurrent invalidations before giving up with -EAGAIN (default 32)");
 
+unsigned int odpc_fault_around = 16;
+module_param_named(fault_around, odpc_fault_around, uint, 0644);
+MODULE_PARM_DESC(fault_around,
+		 "Pages after a faulted access also recorded if already present (default 16)");
+
 /* Global totals: per-CPU, summed by readers (approximate while changing). */
 struct odpc_pcpu_stats {
 	u64 c[ODPC_C_NR];

@@ -58,17 +58,17 @@ static int odpc_hmm_pass(struct odpc_region *r, struct hmm_range *range)
 }
 
 /*
- * Copy the hmm result into the cache.  Returns -EFAULT if a page the caller
- * asked to fault is not there with the needed access (hmm promised it would
- * be; treat a broken promise as a hard error rather than loop).
+ * Copy the hmm result for @count pages into the cache.  The first @need
+ * pages were required (faulted): if one is not there with the needed access
+ * hmm broke its promise, and that is a hard -EFAULT rather than a loop.  The
+ * others were a snapshot: absent ones are skipped.
  */
 static int odpc_install_locked(struct odpc_region *r, unsigned long first,
-			       unsigned long count, const unsigned long *pfns,
-			       unsigned int flags, unsigned long *installed,
-			       unsigned long *huge)
+			       unsigned long count, unsigned long need,
+			       const unsigned long *pfns, unsigned int flags,
+			       unsigned long *installed, unsigned long *huge)
 {
 	bool write = flags & ODPC_WRITE;
-	bool nofault = flags & ODPC_NOFAULT;
 	unsigned long i, added = 0, nhuge = 0, nnew = 0;
 
 	lockdep_assert_held(&r->lock);
@@ -79,11 +79,11 @@ static int odpc_install_locked(struct odpc_region *r, unsigned long first,
 		unsigned int order;
 
 		if (!(p & HMM_PFN_VALID) || (p & HMM_PFN_ERROR)) {
-			if (nofault)
+			if (i >= need)
 				continue;
 			return -EFAULT;
 		}
-		if (write && !nofault && !(p & HMM_PFN_WRITE))
+		if (write && i < need && !(p & HMM_PFN_WRITE))
 			return -EFAULT;
 
 		pfn = page_to_pfn(hmm_pfn_to_page(p));
@@ -115,14 +115,33 @@ static int odpc_install_locked(struct odpc_region *r, unsigned long first,
 	return 0;
 }
 
+/*
+ * Request flags per page: fault (for write if asked) the first @need pages,
+ * only look at the rest.  Rewritten before each pass: hmm overwrites them.
+ */
+static void odpc_prep_pfns(unsigned long *pfns, unsigned long need,
+			   unsigned long total, unsigned int flags)
+{
+	unsigned long req = HMM_PFN_REQ_FAULT;
+	unsigned long i;
+
+	if (flags & ODPC_WRITE)
+		req |= HMM_PFN_REQ_WRITE;
+	for (i = 0; i < total; i++)
+		pfns[i] = i < need ? req : 0;
+}
+
 /**
  * odpc_fault_and_lock() - fault pages into the cache
  * @r:     region
  * @first: index of the first page
- * @count: number of pages (capped at ODPC_FAULT_MAX_PAGES)
+ * @count: pages that must be faulted
+ * @ahead: further pages to record if they are present (fault-around: no
+ *         fault, no error for absent ones)
  * @flags: ODPC_WRITE for write access; ODPC_NOFAULT to only snapshot the
  *         pages that are present (no fault, no error for missing ones)
  *
+ * At most ODPC_FAULT_MAX_PAGES pages are handled, never past the region.
  * The protocol: read_begin (waits out a running invalidation), fault under
  * mmap_read_lock, then under r->lock check that no invalidation ran since
  * read_begin; if one did, start again (bounded).  The pfns are installed
@@ -132,18 +151,20 @@ static int odpc_install_locked(struct odpc_region *r, unsigned long first,
  * Return: 0 with r->lock held, or a negative errno without it.
  */
 int odpc_fault_and_lock(struct odpc_region *r, unsigned long first,
-			unsigned long count, unsigned int flags)
+			unsigned long count, unsigned long ahead,
+			unsigned int flags)
 {
 	struct hmm_range range = {};
-	unsigned long installed = 0, huge = 0;
+	unsigned long installed = 0, huge = 0, need, total;
 	unsigned int retries = 0;
 	unsigned long *pfns;
 	u64 t0 = ktime_get_ns();
 	u64 ns;
 	int ret;
 
-	count = min(count, ODPC_FAULT_MAX_PAGES);
-	pfns = kmalloc_array(count, sizeof(*pfns), GFP_KERNEL);
+	total = min3(count + ahead, ODPC_FAULT_MAX_PAGES, r->npages - first);
+	need = (flags & ODPC_NOFAULT) ? 0 : min(count, total);
+	pfns = kmalloc_array(total, sizeof(*pfns), GFP_KERNEL);
 	if (!pfns) {
 		ret = -ENOMEM;
 		goto out_err;
@@ -151,15 +172,12 @@ int odpc_fault_and_lock(struct odpc_region *r, unsigned long first,
 
 	range.notifier = &r->notifier;
 	range.start = r->start + (first << PAGE_SHIFT);
-	range.end = range.start + (count << PAGE_SHIFT);
+	range.end = range.start + (total << PAGE_SHIFT);
 	range.hmm_pfns = pfns;
-	if (!(flags & ODPC_NOFAULT)) {
-		range.default_flags = HMM_PFN_REQ_FAULT;
-		if (flags & ODPC_WRITE)
-			range.default_flags |= HMM_PFN_REQ_WRITE;
-	}
+	range.pfn_flags_mask = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE;
 
 	for (;;) {
+		odpc_prep_pfns(pfns, need, total, flags);
 		ret = odpc_hmm_pass(r, &range);
 		if (!ret) {
 			odpc_hook(r, ODPC_TP_BEFORE_LOCK);
@@ -181,8 +199,8 @@ int odpc_fault_and_lock(struct odpc_region *r, unsigned long first,
 		cond_resched();
 	}
 
-	ret = odpc_install_locked(r, first, count, pfns, flags, &installed,
-				  &huge);
+	ret = odpc_install_locked(r, first, total, need, pfns, flags,
+				  &installed, &huge);
 	if (ret) {
 		mutex_unlock(&r->lock);
 		goto out_free;
@@ -194,7 +212,7 @@ int odpc_fault_and_lock(struct odpc_region *r, unsigned long first,
 	odpc_count(r, ODPC_C_PAGES_FAULTED, installed);
 	odpc_count(r, ODPC_C_HUGE_PAGES, huge);
 	odpc_count(r, ODPC_C_FAULT_NS, ns);
-	trace_odpc_fault(r->id, range.start, count, flags, 0, retries, ns);
+	trace_odpc_fault(r->id, range.start, total, flags, 0, retries, ns);
 	return 0;
 
 out_free:
@@ -271,6 +289,7 @@ int odpc_region_walk(struct odpc_region *region, u64 va, size_t len,
 				return -EWOULDBLOCK;
 			last = odpc_page_index(region->start, va + len - 1);
 			ret = odpc_fault_and_lock(region, idx, last - idx + 1,
+						  READ_ONCE(odpc_fault_around),
 						  flags);
 			if (ret)
 				return ret;
@@ -450,7 +469,7 @@ int odpc_region_prefetch(struct odpc_region *region, u64 va, size_t len,
 	while (idx <= last) {
 		unsigned long n = min(last - idx + 1, ODPC_FAULT_MAX_PAGES);
 
-		ret = odpc_fault_and_lock(region, idx, n, flags);
+		ret = odpc_fault_and_lock(region, idx, n, 0, flags);
 		if (ret)
 			return ret;
 		mutex_unlock(&region->lock);

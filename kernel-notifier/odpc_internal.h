@@ -96,6 +96,7 @@ struct odpc_region {
 
 /* odpc_core.c */
 extern unsigned int odpc_fault_max_retries;
+extern unsigned int odpc_fault_around;
 void odpc_count(struct odpc_region *r, enum odpc_counter c, u64 n);
 void odpc_note_order(struct odpc_region *r, unsigned int order);
 void odpc_region_list_add(struct odpc_region *r);
@@ -124,6 +125,7 @@ void odpc_implicit_set_hook(struct odpc_region *p, odpc_test_hook_t hook,
 
 /* odpc_fault.c */
 int odpc_fault_and_lock(struct odpc_region *r, unsigned long first,
-			unsigned long count, unsigned int flags);
+			unsigned long count, unsigned long ahead,
+			unsigned int flags);
 
 #endif /* ODPC_INTERNAL_H */
