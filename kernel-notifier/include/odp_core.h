@@ -138,6 +138,11 @@ struct odpc_stats {
 typedef int (*odpc_actor_t)(void *priv, void *kaddr, size_t len,
 			    size_t offset);
 
+/**
+ * enum odpc_atomic_op - operation of odpc_region_atomic64()
+ * @ODPC_ATOMIC_CMP_SWAP:  store swap_or_add if the value equals compare
+ * @ODPC_ATOMIC_FETCH_ADD: add swap_or_add (wrapping)
+ */
 enum odpc_atomic_op {
 	ODPC_ATOMIC_CMP_SWAP,
 	ODPC_ATOMIC_FETCH_ADD,
@@ -215,10 +220,18 @@ static inline bool odpc_error_is_transient(int err)
  * deterministically.  Production code never installs one; a region without
  * a hook pays one pointer test per fault.
  */
+
+/**
+ * enum odpc_test_point - where the fault path calls a test hook
+ * @ODPC_TP_BEFORE_READ_BEGIN: about to call mmu_interval_read_begin()
+ * @ODPC_TP_AFTER_READ_BEGIN:  it returned (no invalidation of the region
+ *                             was running any more)
+ * @ODPC_TP_BEFORE_LOCK:       hmm_range_fault() done, region lock not taken
+ */
 enum odpc_test_point {
-	ODPC_TP_BEFORE_READ_BEGIN,	/* before mmu_interval_read_begin() */
-	ODPC_TP_AFTER_READ_BEGIN,	/* it returned: no invalidation running */
-	ODPC_TP_BEFORE_LOCK,		/* hmm done, region lock not yet taken */
+	ODPC_TP_BEFORE_READ_BEGIN,
+	ODPC_TP_AFTER_READ_BEGIN,
+	ODPC_TP_BEFORE_LOCK,
 };
 
 typedef void (*odpc_test_hook_t)(struct odpc_region *region,
