@@ -710,6 +710,65 @@ static int t_thp(void)
 	return PASS;
 }
 
+/* ---- 8b: hugetlbfs page --------------------------------------------- */
+
+static int t_hugetlb(void)
+{
+	static const char nr[] = "/proc/sys/vm/nr_hugepages";
+	unsigned int before = read_param(nr, 0);
+	struct odpc_st_counters c;
+	unsigned char *h, *out;
+	char val[16];
+	uint32_t id;
+	int ret = PASS;
+
+	snprintf(val, sizeof(val), "%u", before + 1);
+	if (write_file(nr, val))
+		return skip("cannot reserve a huge page");
+	h = mmap(NULL, HPAGE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	if (h == MAP_FAILED) {
+		snprintf(val, sizeof(val), "%u", before);
+		write_file(nr, val);
+		return skip("no 2 MiB hugetlb page available");
+	}
+	out = malloc(HPAGE);
+	fill(h, HPAGE, 30);
+	if (!out || r_create(h, HPAGE, ODPC_ST_REGION_WRITE, &id)) {
+		diag("setup failed");
+		ret = FAIL;
+		goto out;
+	}
+	if (r_read(id, h, out, HPAGE) || differs(h, out, HPAGE) >= 0) {
+		diag("copy from the hugetlb page");
+		ret = FAIL;
+	} else if (r_stats(id, &c) || c.max_order != 9 ||
+		   c.huge_pages != HPAGE / PG) {
+		diag("order %llu, huge entries %llu",
+		     (unsigned long long)c.max_order,
+		     (unsigned long long)c.huge_pages);
+		ret = FAIL;
+	} else {
+		fill(out, HPAGE, 31);
+		if (r_write(id, h + 3, out, HPAGE - 6) ||
+		    differs(h + 3, out, HPAGE - 6) >= 0) {
+			diag("write into the hugetlb page");
+			ret = FAIL;
+		} else if (madvise(h, HPAGE, MADV_DONTNEED) ||
+			   r_copy(id, h, out, 8, ODPC_ST_NOFAULT) != -EAGAIN) {
+			diag("DONTNEED did not drop the entries");
+			ret = FAIL;
+		}
+	}
+	r_destroy(id);
+out:
+	free(out);
+	munmap(h, HPAGE);
+	snprintf(val, sizeof(val), "%u", before);
+	write_file(nr, val);
+	return ret;
+}
+
 /* ---- 9: teardown racing invalidation ---------------------------------- */
 
 struct race_args {
@@ -1596,6 +1655,7 @@ static const struct {
 	{ "munmap_efault", t_munmap },
 	{ "readonly_eperm", t_readonly },
 	{ "thp", t_thp },
+	{ "hugetlb", t_hugetlb },
 	{ "teardown_race", t_teardown_race },
 	{ "destroy_in_window", t_destroy_in_window },
 	{ "range_checks", t_ranges },
