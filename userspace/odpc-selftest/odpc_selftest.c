@@ -1074,6 +1074,48 @@ static int t_dirty(void)
 	return PASS;
 }
 
+/* ---- 12b: lazily freed anonymous memory --------------------------- */
+
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+
+/*
+ * MADV_FREE leaves writable but clean PTEs: the kernel may drop such pages
+ * instead of swapping them.  A write through the region does not dirty the
+ * PTE (it goes through the kernel mapping), so unless the core marks the
+ * page dirty, MADV_PAGEOUT (reclaim) discards the NIC's bytes and the
+ * process reads zeros.  Needs no swap device.
+ */
+static int t_lazyfree(void)
+{
+	size_t len = 8 * PG;
+	unsigned char *buf = map_anon(len, PROT_READ | PROT_WRITE);
+	unsigned char src[PG];
+	uint32_t id;
+	size_t i;
+
+	CHECK(buf, "map");
+	memset(buf, 0x11, len);
+	CHECK(!r_create(buf, len, ODPC_ST_REGION_WRITE, &id), "create");
+	CHECK(!madvise(buf, len, MADV_FREE), "MADV_FREE");
+	fill(src, PG, 40);
+	for (i = 0; i < len; i += PG)
+		CHECK(!r_write(id, buf + i, src, PG), "write through region");
+	if (madvise(buf, len, MADV_PAGEOUT)) {
+		r_destroy(id);
+		munmap(buf, len);
+		return skip("no MADV_PAGEOUT");
+	}
+	for (i = 0; i < len; i += PG)
+		CHECK(differs(buf + i, src, PG) < 0,
+		      "page %zu lost the NIC's bytes (first byte 0x%02x)",
+		      i / PG, buf[i]);
+	CHECK(!r_destroy(id), "destroy");
+	munmap(buf, len);
+	return PASS;
+}
+
 /* ---- 13: atomics -------------------------------------------------------- */
 
 static int t_atomic(void)
@@ -1661,6 +1703,7 @@ static const struct {
 	{ "range_checks", t_ranges },
 	{ "owner_exit", t_owner_exit },
 	{ "dirty_shared_file", t_dirty },
+	{ "dirty_lazyfree_anon", t_lazyfree },
 	{ "atomics", t_atomic },
 	{ "prefetch", t_prefetch },
 	{ "perf", t_perf },
