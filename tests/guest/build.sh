@@ -202,12 +202,12 @@ build_initrd() {
 	kver=$(cat "$kdir/kver")
 	mdir=$kdir/modules/lib/modules/$kver
 	[ -f "$mdir/modules.dep" ] || die "$mdir/modules.dep missing (run depmod for the kernel dir)"
-	list=$(initrd_module_list "$mdir")
+	# The image depends on: the init script, busybox, the module list and
+	# the kernel dir's module tree (its modules.dep changes with it).
 	key=$( {
-		echo "kver=$kver dir=$(realpath "$kdir")"
+		echo "kver=$kver dir=$(realpath "$kdir") mods=${INITRD_MODS[*]}"
 		cat "$TESTS_DIR/guest/initramfs-init"
-		sha256sum /bin/busybox
-		while read -r name path; do stat -c "$name %s %Y" "$path"; done <<<"$list"
+		stat -L -c '%s %Y' /bin/busybox "$mdir/modules.dep"
 	} | sha256sum | cut -c1-16)
 	mkdir -p "$GUEST_CACHE/initramfs"
 	out=$GUEST_CACHE/initramfs/$kver-$key.cpio.gz
@@ -215,6 +215,7 @@ build_initrd() {
 		printf '%s\n' "$out"
 		return
 	fi
+	list=$(initrd_module_list "$mdir")
 	tmp=$(mktemp -d "$GUEST_CACHE/.initrd.XXXXXX")
 	mkdir -p "$tmp"/{bin,dev,proc,sys,mnt,newroot,modules}
 	cp /bin/busybox "$tmp/bin/busybox"

@@ -13,10 +13,10 @@ die() { log "error: $*"; exit 1; }
 # Usage: ensure_pkgs pkg...
 ensure_pkgs() {
 	local missing=() p
-	for p in "$@"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-			missing+=("$p")
-	done
+	# One dpkg-query for all of them; anything not reported as installed is missing.
+	mapfile -t missing < <(
+		{ dpkg-query -W -f='${Package} ${Status}\n' "$@" 2>/dev/null | awk '/ install ok installed$/ { print $1 }'
+		  printf '%s\n' "$@"; } | sort | uniq -u)
 	[ ${#missing[@]} -eq 0 ] && return 0
 	[ "$(id -u)" = 0 ] || die "missing packages (need root to install): ${missing[*]}"
 	log "installing: ${missing[*]}"

@@ -6,10 +6,21 @@
 # The answer comes from the archive's dependency of the linux-image-amd64
 # metapackage, so a new kernel upload is picked up without editing anything.
 # Set KABI to skip the lookup (e.g. to pin an older ABI while bisecting).
+# The answer is cached in <repo>/.cache/kabi (KABI_CACHE) until apt's package
+# lists change.
 set -u
 
 if [ -n "${KABI:-}" ]; then
 	printf '%s\n' "$KABI"
+	exit 0
+fi
+
+# apt-cache rebuilds its package cache on every call here (seconds on a busy
+# host), so the answer is remembered until the package lists change.
+cache=${KABI_CACHE:-$(cd "$(dirname "$0")/../.." && pwd)/.cache/kabi}
+if [ -s "$cache" ] &&
+	[ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -newer "$cache" -print -quit 2>/dev/null)" ]; then
+	cat "$cache"
 	exit 0
 fi
 
@@ -31,4 +42,5 @@ if [ -z "$abi" ]; then
 	echo "kabi.sh: cannot resolve the kernel ABI from 'apt-cache depends linux-image-amd64'" >&2
 	exit 1
 fi
+mkdir -p "$(dirname "$cache")" 2>/dev/null && printf '%s\n' "$abi" >"$cache.$$" && mv "$cache.$$" "$cache"
 printf '%s\n' "$abi"
