@@ -5,8 +5,8 @@
 # callback), so nothing in the guest, not even its own timeout, can run again.
 # topology: one
 # impl: none
-# timeout: 10
-# post-margin: 10
+# timeout: 5
+# post-margin: 5
 # needs: harness-kmod
 # expect: fail
 # expect-reason: host timeout

@@ -12,7 +12,7 @@ die() { log "error: $*"; exit 1; }
 # Install Debian packages that are missing (checked with dpkg-query), quietly.
 # Usage: ensure_pkgs pkg...
 ensure_pkgs() {
-	local missing=() p
+	local missing=()
 	# One dpkg-query for all of them; anything not reported as installed is missing.
 	mapfile -t missing < <(
 		{ dpkg-query -W -f='${Package} ${Status}\n' "$@" 2>/dev/null | awk '/ install ok installed$/ { print $1 }'
