@@ -56,9 +56,14 @@ debian_mirror() {
 			sed -n 's/^[ \t]*deb[ \t]\+\(\[[^]]*\][ \t]\+\)\?\([^ \t]\+\)[ \t]\+\([^ \t]\+\).*/\2\t\3\t deb/p' "$f"
 		done
 	} | awk -F'\t' -v suite="$GUEST_SUITE" '
+		# Prefer an entry for the wanted suite; else any main-archive entry
+		# (a suite without "-security"/"-updates"): it serves every suite.
 		$3 ~ /(^| )deb( |$)/ {
 			n = split($2, s, " ")
-			for (i = 1; i <= n; i++)
-				if (s[i] == suite) { print $1; exit }
-		}' | sed 's#/*$##' | grep . || return 1
+			for (i = 1; i <= n; i++) {
+				if (s[i] == suite) { print $1; found = 1; exit }
+				if (fallback == "" && s[i] !~ /-/) fallback = $1
+			}
+		}
+		END { if (!found && fallback != "") print fallback }' | sed 's#/*$##' | grep . || return 1
 }
