@@ -19,6 +19,9 @@
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
+#include <linux/skbuff.h>
+#include <linux/timer.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <rdma/rdma_user_rxe.h>
 
@@ -59,6 +62,14 @@ enum rxe_counter {
 	RXE_CNT_LINK_DOWNED,
 	RXE_CNT_RDMA_SENDS,
 	RXE_CNT_RDMA_RECVS,
+	/* Ours (not in stock): why received packets were dropped. */
+	RXE_CNT_RCVD_BAD_HDR,
+	RXE_CNT_RCVD_BAD_ICRC,
+	RXE_CNT_RCVD_BAD_DGID,
+	RXE_CNT_RCVD_BAD_KEY,
+	RXE_CNT_RCVD_NO_QP,
+	RXE_CNT_RCVD_BAD_STATE,
+	RXE_CNT_RCVD_NO_WQE,
 	RXE_NUM_COUNTERS,
 };
 
@@ -218,6 +229,39 @@ struct rxe_srq {
  * @av: resolved primary path (RC/UC), valid after IB_QP_AV.
  * @mcast: multicast attachments (rxe_mcast.c), under rdev->mcg_mutex
  *	and rdev->mcg_lock.
+ * @work: the QP's transport (requester, responder, completer) runs here,
+ *	on rxe_wq, in process context; the workqueue never runs one work
+ *	item twice at the same time, so the transport state below needs no
+ *	lock of its own.  Kicked with rxe_qp_kick().
+ * @work_lock: protects @work_stopped against concurrent kicks.
+ * @work_stopped: destroy has begun; kicks no longer queue @work.
+ * @req_pkts: received requests for the responder (filled in any context).
+ * @resp_pkts: received responses for the completer.
+ * @req_wqe: private copy of the send WQE being processed (one SQ slot),
+ *	so user space cannot change it under us.  Owned by @work.
+ * @resp_wqe: private copy of the receive WQE (one RQ/SRQ slot).
+ * @req_wqe_size: bytes of @req_wqe.  @resp_wqe_size: bytes of @resp_wqe.
+ * @req_psn: next PSN the requester sends.  Owned by @work after RTS.
+ * @src_port: UDP source port of every packet this QP sends.
+ *
+ * RC/UC transport state, all owned by @work (see rxe_req.c, rxe_comp.c,
+ * rxe_resp.c):
+ * @sq_meta: PSN range of each SQ slot that has been (partly) sent.
+ * @req_next: SQ index of the next WQE to send from (cons <= next <= prod).
+ * @req_off: bytes of that WQE already sent.
+ * @req_hold: RNR back-off in progress: send nothing until @retry_timer.
+ * @retry_timer: retransmission (and RNR back-off) timer; it only kicks.
+ * @retry_due: bit 0 set by @retry_timer, consumed by the requester.
+ * @retry_left: retries left (7: infinite).  @rnr_left: RNR retries left.
+ * @resp_psn: next PSN the responder expects.  @resp_msn: its MSN.
+ * @resp_nak_sent: a PSN sequence NAK went out for @resp_psn.
+ * @resp_busy: a multi-packet SEND is filling @resp_wqe.
+ * @resp_idx: RQ index of that WQE.  @resp_max_sge: its SGE bound.
+ * @resp_cur: its current SGE.  @resp_off: offset in it.
+ * @resp_len: bytes placed so far.
+ * @resp_wr_active: a multi-packet RDMA WRITE is in progress.
+ * @resp_va: its next address.  @resp_rkey: its rkey.
+ * @resp_left: its bytes still to come.
  */
 struct rxe_qp {
 	struct ib_qp ibqp;
@@ -241,7 +285,74 @@ struct rxe_qp {
 	bool is_user;
 	struct rxe_av av;
 	struct list_head mcast;
+
+	struct work_struct work;
+	spinlock_t work_lock; /* see kernel-doc above */
+	bool work_stopped;
+	struct sk_buff_head req_pkts;
+	struct sk_buff_head resp_pkts;
+	void *req_wqe;
+	void *resp_wqe;
+	size_t req_wqe_size;
+	size_t resp_wqe_size;
+	u32 req_psn;
+	u16 src_port;
+
+	struct rxe_sq_meta *sq_meta;
+	u32 req_next;
+	u32 req_off;
+	bool req_hold;
+	struct timer_list retry_timer;
+	unsigned long retry_due;
+	u8 retry_left;
+	u8 rnr_left;
+	u32 resp_psn;
+	u32 resp_msn;
+	bool resp_nak_sent;
+	bool resp_busy;
+	u32 resp_idx;
+	u32 resp_max_sge;
+	u32 resp_cur;
+	u32 resp_off;
+	u32 resp_len;
+	bool resp_wr_active;
+	u64 resp_va;
+	u32 resp_rkey;
+	u32 resp_left;
 };
+
+/* PSNs an SQ slot occupies once sent (RC), kernel private. */
+struct rxe_sq_meta {
+	u32 first_psn;
+	u32 last_psn;
+};
+
+/**
+ * struct rxe_pkt - what the receive path learned about a packet
+ * @opcode: BTH opcode.
+ * @ipv6: carried over IPv6 (else IPv4).
+ * @loopback: handed over inside the driver, never on a wire.
+ * @qpn: BTH destination QP.
+ * @psn: BTH PSN.
+ * @paylen: payload bytes (headers, pad and ICRC excluded).
+ *
+ * Lives in skb->cb from validation until the transport frees the skb;
+ * skb->data points at the BTH, the network and transport headers are set.
+ */
+struct rxe_pkt {
+	u8 opcode;
+	bool ipv6;
+	bool loopback;
+	u32 qpn;
+	u32 psn;
+	u32 paylen;
+};
+
+static inline struct rxe_pkt *rxe_pkt(struct sk_buff *skb)
+{
+	BUILD_BUG_ON(sizeof(struct rxe_pkt) > sizeof(skb->cb));
+	return (struct rxe_pkt *)skb->cb;
+}
 
 /* Kinds of memory a memory key can describe. */
 enum rxe_mr_kind {
@@ -334,6 +445,37 @@ extern const struct ib_device_ops rxe_device_ops;
 /* rxe_net.c: UDP encapsulation sockets shared by every device */
 int rxe_net_init(void);
 void rxe_net_exit(void);
+struct sk_buff *rxe_net_alloc_skb(struct rxe_dev *rdev,
+				  const struct rxe_av *av, unsigned int len);
+int rxe_net_xmit(struct rxe_dev *rdev, struct rxe_qp *qp,
+		 const struct rxe_av *av, struct sk_buff *skb);
+
+/* rxe_recv.c: validation and demultiplexing of received packets */
+void rxe_rcv(struct rxe_dev *rdev, struct sk_buff *skb);
+
+/* rxe_task.c: per-QP transport work */
+int rxe_task_init(void);
+void rxe_task_exit(void);
+int rxe_qp_task_init(struct rxe_qp *qp);
+void rxe_qp_task_stop(struct rxe_qp *qp);
+void rxe_qp_task_cleanup(struct rxe_qp *qp);
+void rxe_qp_task_modify(struct rxe_qp *qp, const struct ib_qp_attr *attr,
+			int mask, enum ib_qp_state cur, enum ib_qp_state next);
+void rxe_qp_kick(struct rxe_qp *qp);
+
+/* rxe_req.c, rxe_resp.c: requester and responder; true if more work */
+bool rxe_requester(struct rxe_qp *qp);
+bool rxe_responder(struct rxe_qp *qp);
+bool rxe_completer(struct rxe_qp *qp);
+void rxe_req_complete(struct rxe_qp *qp, u32 idx,
+		      const struct rxe_send_wqe *wqe, enum ib_wc_status status);
+void rxe_req_rewind(struct rxe_qp *qp, u32 psn);
+u32 rxe_qp_mtu(struct rxe_qp *qp);
+int rxe_qp_av(struct rxe_qp *qp, struct rxe_av *av);
+int rxe_sge_skip(const struct rxe_sge *sge, u32 nsge, u32 *cur, u32 *off,
+		 u32 skip);
+int rxe_sge_copy(struct rxe_qp *qp, const struct rxe_sge *sge, u32 nsge,
+		 u32 *cur, u32 *off, void *buf, u32 len, bool to_mem);
 
 /* rxe_counters.c */
 extern const struct ib_device_ops rxe_counter_ops;
@@ -368,6 +510,9 @@ void rxe_av_to_attr(const struct rxe_av *av, struct rdma_ah_attr *attr);
 extern const struct ib_device_ops rxe_qp_ops;
 struct rxe_qp *rxe_qp_get(struct rxe_dev *rdev, u32 qpn);
 void rxe_qp_put(struct rxe_qp *qp);
+enum ib_qp_state rxe_qp_state(struct rxe_qp *qp);
+void rxe_qp_flush_sq(struct rxe_qp *qp);
+void rxe_qp_set_error(struct rxe_qp *qp);
 
 /* rxe_mcast.c */
 extern const struct ib_device_ops rxe_mcast_ops;

@@ -24,6 +24,14 @@ static const struct rdma_stat_desc rxe_counter_descs[RXE_NUM_COUNTERS] = {
 	[RXE_CNT_LINK_DOWNED].name = "link_downed",
 	[RXE_CNT_RDMA_SENDS].name = "rdma_sends",
 	[RXE_CNT_RDMA_RECVS].name = "rdma_recvs",
+	/* Ours: received packets dropped, by reason. */
+	[RXE_CNT_RCVD_BAD_HDR].name = "rcvd_bad_hdr",
+	[RXE_CNT_RCVD_BAD_ICRC].name = "rcvd_bad_icrc",
+	[RXE_CNT_RCVD_BAD_DGID].name = "rcvd_bad_dgid",
+	[RXE_CNT_RCVD_BAD_KEY].name = "rcvd_bad_key",
+	[RXE_CNT_RCVD_NO_QP].name = "rcvd_no_qp",
+	[RXE_CNT_RCVD_BAD_STATE].name = "rcvd_bad_state",
+	[RXE_CNT_RCVD_NO_WQE].name = "rcvd_no_wqe",
 };
 
 static struct rdma_hw_stats *rxe_alloc_hw_port_stats(struct ib_device *ibdev,

@@ -296,9 +296,12 @@ static int __init rxe_module_init(void)
 {
 	int err;
 
-	err = rxe_net_init();
+	err = rxe_task_init();
 	if (err)
 		return err;
+	err = rxe_net_init();
+	if (err)
+		goto err_task;
 
 	err = register_netdevice_notifier(&rxe_netdev_nb);
 	if (err)
@@ -313,6 +316,8 @@ static int __init rxe_module_init(void)
 
 err_net:
 	rxe_net_exit();
+err_task:
+	rxe_task_exit();
 	return err;
 }
 
@@ -323,6 +328,7 @@ static void __exit rxe_module_exit(void)
 	ib_unregister_driver(RDMA_DRIVER_RXE);
 	unregister_netdevice_notifier(&rxe_netdev_nb);
 	rxe_net_exit();
+	rxe_task_exit();
 	debugfs_remove_recursive(rxe_debugfs_root);
 	rxe_audit("module", rxe_total_obj);
 	pr_info("rxe-odp unloaded\n");

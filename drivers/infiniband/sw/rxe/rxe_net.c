@@ -8,10 +8,21 @@
  * softirq context, so it may only validate, demultiplex and queue; the
  * transport that consumes packets runs in process context.
  */
+#include <linux/etherdevice.h>
+#include <linux/if_vlan.h>
 #include <linux/skbuff.h>
+#include <net/ip.h>
+#include <net/ip6_route.h>
+#include <net/ipv6.h>
+#include <net/ipv6_stubs.h>
+#include <net/route.h>
+#include <net/udp.h>
 #include <net/udp_tunnel.h>
+#include <rdma/ib_addr.h>
+#include <rdma/ib_cache.h>
 
 #include "rxe.h"
+#include "rxe_wire.h"
 
 /*
  * The sockets.  Written only at module init and exit, when no packet can
@@ -24,11 +35,48 @@ static struct socket *rxe_sock6;
 /* Packets that reached a socket but that nothing consumed. */
 static atomic64_t rxe_rx_unclaimed = ATOMIC64_INIT(0);
 
+/*
+ * The UDP receive hook, in softirq context.  Only finds the device,
+ * linearises and hands over to rxe_rcv(), which validates and queues the
+ * packet to its QP; no memory registered by a consumer is touched here.
+ */
 static int rxe_udp_encap_recv(struct sock *sk, struct sk_buff *skb)
 {
-	/* No transport is attached yet: account and drop. */
-	atomic64_inc(&rxe_rx_unclaimed);
+	struct net_device *ndev = skb->dev;
+	struct ib_device *ibdev;
+	struct udphdr *uh;
+	unsigned int ulen;
+
+	if (ndev && is_vlan_dev(ndev))
+		ndev = vlan_dev_real_dev(ndev);
+	ibdev = ndev ? ib_device_get_by_netdev(ndev, RDMA_DRIVER_RXE) : NULL;
+	if (!ibdev) {
+		pr_debug("rx on %s: no rxe device\n", ndev ? ndev->name : "?");
+		atomic64_inc(&rxe_rx_unclaimed);
+		kfree_skb(skb);
+		return 0;
+	}
+	if (skb_linearize(skb))
+		goto bad;
+	/* The UDP layer hands us the datagram starting at its header. */
+	uh = udp_hdr(skb);
+	ulen = ntohs(uh->len);
+	if ((u8 *)uh != skb->data || ulen < sizeof(*uh) + RXE_BTH_BYTES ||
+	    ulen > skb->len)
+		goto bad;
+	if (ulen < skb->len && pskb_trim(skb, ulen))
+		goto bad;
+	skb_pull(skb, sizeof(*uh));
+	memset(rxe_pkt(skb), 0, sizeof(struct rxe_pkt));
+	rxe_pkt(skb)->ipv6 = ip_hdr(skb)->version == 6;
+	rxe_rcv(to_rdev(ibdev), skb);
+	ib_device_put(ibdev);
+	return 0;
+
+bad:
+	rxe_counter_inc(to_rdev(ibdev), RXE_CNT_RCVD_BAD_HDR);
 	kfree_skb(skb);
+	ib_device_put(ibdev);
 	return 0;
 }
 
@@ -110,4 +158,218 @@ void rxe_net_exit(void)
 		udp_tunnel_sock_release(rxe_sock4);
 		rxe_sock4 = NULL;
 	}
+}
+
+/* Room in front of the BTH: link layer, the larger IP header, UDP. */
+static unsigned int rxe_net_headroom(struct rxe_dev *rdev)
+{
+	return LL_RESERVED_SPACE(rdev->ndev) + sizeof(struct ipv6hdr) +
+	       sizeof(struct udphdr);
+}
+
+/**
+ * rxe_net_alloc_skb() - a packet buffer for the transport to fill
+ * @rdev: device
+ * @av: the destination (unused for now; the headroom fits both families)
+ * @len: bytes from the BTH up to the ICRC (headers, payload and pad)
+ *
+ * skb->data points at the BTH and @len bytes are put; the room for the
+ * IP and UDP headers in front and the ICRC behind is reserved.
+ *
+ * Context: process (the QP's work).
+ * Return: the skb, or NULL.
+ */
+struct sk_buff *rxe_net_alloc_skb(struct rxe_dev *rdev,
+				  const struct rxe_av *av, unsigned int len)
+{
+	unsigned int head = rxe_net_headroom(rdev);
+	struct sk_buff *skb;
+
+	skb = alloc_skb(head + len + RXE_ICRC_BYTES, GFP_KERNEL);
+	if (!skb)
+		return NULL;
+	skb_reserve(skb, head);
+	skb_put(skb, len);
+	return skb;
+}
+
+/* Is @av's destination this device itself? */
+static bool rxe_net_is_local(struct rxe_dev *rdev, const struct rxe_av *av)
+{
+	const struct ib_gid_attr *attr;
+	union ib_gid dgid;
+
+	if (ether_addr_equal(av->dmac, rdev->ndev->dev_addr))
+		return true;
+	if (!is_zero_ether_addr(av->dmac))
+		return false;
+	/* No MAC resolved (e.g. an inline AV): ask the GID table. */
+	memcpy(dgid.raw, av->grh.dgid.raw, sizeof(dgid.raw));
+	attr = rdma_find_gid_by_port(&rdev->ib_dev, &dgid,
+				     IB_GID_TYPE_ROCE_UDP_ENCAP, 1, NULL);
+	if (IS_ERR(attr))
+		return false;
+	rdma_put_gid_attr(attr);
+	return true;
+}
+
+static struct dst_entry *rxe_route4(struct rxe_dev *rdev, __be32 saddr,
+				    __be32 daddr, u8 tos)
+{
+	struct flowi4 fl = {
+		.flowi4_oif = rdev->ndev->ifindex,
+		.flowi4_proto = IPPROTO_UDP,
+		.flowi4_tos = RT_TOS(tos),
+		.saddr = saddr,
+		.daddr = daddr,
+	};
+	struct rtable *rt;
+
+	rt = ip_route_output_key(&init_net, &fl);
+	if (IS_ERR(rt))
+		return NULL;
+	return &rt->dst;
+}
+
+static struct dst_entry *rxe_route6(struct rxe_dev *rdev,
+				    const struct in6_addr *saddr,
+				    const struct in6_addr *daddr)
+{
+	struct flowi6 fl = {
+		.flowi6_oif = rdev->ndev->ifindex,
+		.flowi6_proto = IPPROTO_UDP,
+		.saddr = *saddr,
+		.daddr = *daddr,
+	};
+	struct dst_entry *dst;
+
+	if (!IS_ENABLED(CONFIG_IPV6) || !rxe_sock6)
+		return NULL;
+	dst = ipv6_stub->ipv6_dst_lookup_flow(&init_net, rxe_sock6->sk, &fl,
+					      NULL);
+	if (IS_ERR(dst))
+		return NULL;
+	return dst;
+}
+
+/**
+ * rxe_net_xmit() - put IP/UDP headers and the ICRC on a packet and send it
+ * @rdev: device
+ * @qp: the sending QP (UDP source port)
+ * @av: the destination
+ * @skb: from rxe_net_alloc_skb(), BTH through pad filled in; consumed
+ *
+ * A packet for one of our own GIDs is handed to our receive path without
+ * touching the network (loopback); that runs the receive checks and queues
+ * it to the destination QP, whose work then runs on its own.
+ *
+ * Context: process (the QP's work).
+ * Return: 0, or a negative errno when the packet could not be sent (it is
+ * freed either way).
+ */
+int rxe_net_xmit(struct rxe_dev *rdev, struct rxe_qp *qp,
+		 const struct rxe_av *av, struct sk_buff *skb)
+{
+	bool ipv6 = av->network_type == RXE_NETWORK_TYPE_IPV6;
+	bool local = rxe_net_is_local(rdev, av);
+	struct dst_entry *dst = NULL;
+	unsigned int covered = skb->len;
+	struct udphdr *uh;
+	void *bth = skb->data;
+	u32 icrc;
+	int err;
+
+	if (!ipv6 && av->network_type != RXE_NETWORK_TYPE_IPV4) {
+		err = -EINVAL;
+		goto drop;
+	}
+	pr_debug("qp#%u xmit %s len %u dmac %pM\n", qp->ibqp.qp_num,
+		 local ? "loopback" : "wire", skb->len, av->dmac);
+	if (!local) {
+		if (ipv6)
+			dst = rxe_route6(rdev, &av->sgid_addr._sockaddr_in6.sin6_addr,
+					 &av->dgid_addr._sockaddr_in6.sin6_addr);
+		else
+			dst = rxe_route4(rdev,
+					 av->sgid_addr._sockaddr_in.sin_addr.s_addr,
+					 av->dgid_addr._sockaddr_in.sin_addr.s_addr,
+					 av->grh.traffic_class);
+		if (!dst) {
+			err = -EHOSTUNREACH;
+			goto drop;
+		}
+		skb_dst_set(skb, dst);
+	}
+	skb_put(skb, RXE_ICRC_BYTES);
+
+	uh = skb_push(skb, sizeof(*uh));
+	skb_reset_transport_header(skb);
+	uh->source = htons(READ_ONCE(qp->src_port));
+	uh->dest = htons(RXE_ROCE_V2_PORT);
+	uh->len = htons(skb->len);
+	uh->check = 0;
+
+	if (ipv6) {
+		struct ipv6hdr *ip6 = skb_push(skb, sizeof(*ip6));
+
+		skb_reset_network_header(skb);
+		ip6_flow_hdr(ip6, av->grh.traffic_class, 0);
+		ip6->payload_len = htons(skb->len - sizeof(*ip6));
+		ip6->nexthdr = IPPROTO_UDP;
+		ip6->hop_limit = av->grh.hop_limit;
+		ip6->saddr = av->sgid_addr._sockaddr_in6.sin6_addr;
+		ip6->daddr = av->dgid_addr._sockaddr_in6.sin6_addr;
+		skb->protocol = htons(ETH_P_IPV6);
+		memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
+	} else {
+		struct iphdr *iph = skb_push(skb, sizeof(*iph));
+
+		skb_reset_network_header(skb);
+		iph->version = 4;
+		iph->ihl = sizeof(*iph) / 4;
+		iph->tos = av->grh.traffic_class;
+		iph->tot_len = htons(skb->len);
+		iph->frag_off = htons(IP_DF);
+		iph->ttl = av->grh.hop_limit;
+		iph->protocol = IPPROTO_UDP;
+		iph->saddr = av->sgid_addr._sockaddr_in.sin_addr.s_addr;
+		iph->daddr = av->dgid_addr._sockaddr_in.sin_addr.s_addr;
+		__ip_select_ident(&init_net, iph, 1);
+		ip_send_check(iph);
+		skb->protocol = htons(ETH_P_IP);
+		memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
+	}
+
+	icrc = rxe_icrc_compute(skb_network_header(skb), ipv6, uh, bth,
+				covered);
+	rxe_icrc_put((u8 *)bth + covered, icrc);
+	skb->ip_summed = CHECKSUM_NONE;
+
+	if (local) {
+		/* As the UDP layer would hand it over: data at the BTH. */
+		skb->dev = rdev->ndev;
+		skb_pull(skb, skb_transport_offset(skb) + sizeof(*uh));
+		memset(rxe_pkt(skb), 0, sizeof(struct rxe_pkt));
+		rxe_pkt(skb)->ipv6 = ipv6;
+		rxe_pkt(skb)->loopback = true;
+		rxe_counter_inc(rdev, RXE_CNT_SENT_PKTS);
+		rxe_rcv(rdev, skb);
+		return 0;
+	}
+
+	if (ipv6)
+		err = ip6_local_out(&init_net, rxe_sock6->sk, skb);
+	else
+		err = ip_local_out(&init_net, rxe_sock4->sk, skb);
+	if (err < 0 || net_xmit_eval(err)) {
+		rxe_counter_inc(rdev, RXE_CNT_SEND_ERR);
+		return -EAGAIN;
+	}
+	rxe_counter_inc(rdev, RXE_CNT_SENT_PKTS);
+	return 0;
+
+drop:
+	rxe_counter_inc(rdev, RXE_CNT_SEND_ERR);
+	kfree_skb(skb);
+	return err;
 }

@@ -86,7 +86,7 @@ static enum ib_wc_opcode rxe_send_wc_opcode(u32 wr_opcode)
  * dropped around each CQE: a kernel consumer's completion handler may post
  * new work to this QP from inside rxe_cq_post().
  */
-static void rxe_flush_sq(struct rxe_qp *qp)
+void rxe_qp_flush_sq(struct rxe_qp *qp)
 {
 	struct rxe_send_wqe *wqe;
 	struct ib_wc wc;
@@ -173,7 +173,7 @@ static void rxe_qp_event(struct rxe_qp *qp, enum ib_event_type type)
 		qp->ibqp.event_handler(&ev, qp->ibqp.qp_context);
 }
 
-static enum ib_qp_state rxe_qp_state(struct rxe_qp *qp)
+enum ib_qp_state rxe_qp_state(struct rxe_qp *qp)
 {
 	unsigned long flags;
 	enum ib_qp_state s;
@@ -307,9 +307,13 @@ static int rxe_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 			goto err_sq;
 	}
 
-	err = rxe_qp_alloc_qpn(rdev, qp);
+	/* The transport exists before the QP number is published. */
+	err = rxe_qp_task_init(qp);
 	if (err)
 		goto err_rq;
+	err = rxe_qp_alloc_qpn(rdev, qp);
+	if (err)
+		goto err_task;
 
 	if (uresp) {
 		if (!qp->srq)
@@ -338,6 +342,8 @@ static int rxe_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 
 err_qpn:
 	xa_erase_irq(&rdev->qps, qp->ibqp.qp_num);
+err_task:
+	rxe_qp_task_cleanup(qp);
 err_rq:
 	rxe_queue_cleanup(&qp->rq);
 err_sq:
@@ -474,12 +480,38 @@ static int rxe_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr,
 	if (next == IB_QPS_RESET && cur != IB_QPS_RESET)
 		rxe_qp_discard(qp);
 	if (next == IB_QPS_ERR && cur != IB_QPS_ERR) {
-		rxe_flush_sq(qp);
+		rxe_qp_flush_sq(qp);
 		rxe_flush_rq(qp);
 	}
 	if (sq_drained && cur != IB_QPS_SQD)
 		rxe_qp_event(qp, IB_EVENT_SQ_DRAINED);
+	rxe_qp_task_modify(qp, attr, mask, cur, next);
 	return 0;
+}
+
+/**
+ * rxe_qp_set_error() - move a QP to the error state from the transport
+ * @qp: the QP
+ *
+ * Flushes the rings and kicks the QP's work so that it drops queued
+ * packets.  Any context; never sleeps.
+ */
+void rxe_qp_set_error(struct rxe_qp *qp)
+{
+	unsigned long flags;
+	bool was_err;
+
+	spin_lock_irqsave(&qp->state_lock, flags);
+	was_err = qp->attr.qp_state == IB_QPS_ERR;
+	qp->attr.qp_state = IB_QPS_ERR;
+	qp->attr.cur_qp_state = IB_QPS_ERR;
+	spin_unlock_irqrestore(&qp->state_lock, flags);
+	if (was_err)
+		return;
+	rxe_qp_flush_sq(qp);
+	rxe_flush_rq(qp);
+	rxe_qp_event(qp, IB_EVENT_QP_FATAL);
+	rxe_qp_kick(qp);
 }
 
 static int rxe_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr,
@@ -510,11 +542,15 @@ static int rxe_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	struct rxe_dev *rdev = to_rdev(ibqp->device);
 	struct rxe_qp *qp = to_rqp(ibqp);
 
+	/* Stop the transport first: no kicks, no work running after this. */
+	rxe_qp_task_stop(qp);
 	rxe_mcast_detach_all(qp);
 	/* No new lookups; then wait for the ones in progress. */
 	xa_erase_irq(&rdev->qps, ibqp->qp_num);
 	rxe_qp_put(qp);
 	wait_for_completion(&qp->released);
+	/* Packets queued by lookups that raced with the stop. */
+	rxe_qp_task_cleanup(qp);
 
 	rxe_queue_cleanup(&qp->rq);
 	rxe_queue_cleanup(&qp->sq);
@@ -616,10 +652,13 @@ static int rxe_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 	if (qp->is_user) {
 		/* The doorbell: WQEs are already in the mapped ring. */
 		if (state == IB_QPS_ERR) {
-			rxe_flush_sq(qp);
+			rxe_qp_flush_sq(qp);
 			return 0;
 		}
-		return state < IB_QPS_RTS ? -EINVAL : 0;
+		if (state < IB_QPS_RTS)
+			return -EINVAL;
+		rxe_qp_kick(qp);
+		return 0;
 	}
 	if (state < IB_QPS_RTS) {
 		*bad = wr;
@@ -636,7 +675,9 @@ static int rxe_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 	if (err)
 		*bad = wr;
 	if (state == IB_QPS_ERR)
-		rxe_flush_sq(qp);
+		rxe_qp_flush_sq(qp);
+	else
+		rxe_qp_kick(qp);
 	return err;
 }
 

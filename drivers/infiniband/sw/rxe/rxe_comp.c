@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * rxe-odp: the completer: retires RC send WQEs from the responses.
+ *
+ * Runs only in the QP's work item, on packets rxe_rcv() queued to
+ * qp->resp_pkts.  The WQEs between the SQ consumer index and
+ * qp->req_next have been sent; qp->sq_meta holds the PSNs each used.
+ *
+ *  - An ACK for PSN p retires every SEND/WRITE WQE whose last PSN is at or
+ *    before p (coalesced ACKs); reads and atomics need their own response.
+ *  - Read responses land in the READ WQE's SGEs at (psn - first) * MTU.
+ *  - An atomic acknowledge writes the original value to the WQE's SGE.
+ *  - A PSN sequence NAK acknowledges what precedes it and rewinds the
+ *    requester; an RNR NAK holds the requester for the advertised time;
+ *    other NAKs fail the WQE and the QP.
+ */
+#include "rxe.h"
+#include "rxe_wire.h"
+
+/* Load the oldest in-flight WQE into qp->req_wqe; false if none. */
+static bool rxe_comp_head(struct rxe_qp *qp, u32 *idx)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&qp->sq_lock, flags);
+	*idx = qp->sq.cons;
+	if (*idx == qp->req_next || rxe_queue_empty(&qp->sq)) {
+		spin_unlock_irqrestore(&qp->sq_lock, flags);
+		return false;
+	}
+	memcpy(qp->req_wqe, rxe_queue_slot(&qp->sq, *idx), qp->req_wqe_size);
+	spin_unlock_irqrestore(&qp->sq_lock, flags);
+	return true;
+}
+
+static bool rxe_wqe_is_rd_atomic(const struct rxe_send_wqe *wqe)
+{
+	const struct rxe_wr_info *info = rxe_wr_info(wqe->wr.opcode);
+
+	return info && (info->flags & (RXE_WRF_READ | RXE_WRF_ATOMIC));
+}
+
+static void rxe_comp_progress(struct rxe_qp *qp)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&qp->state_lock, flags);
+	qp->retry_left = qp->attr.retry_cnt;
+	qp->rnr_left = qp->attr.rnr_retry;
+	spin_unlock_irqrestore(&qp->state_lock, flags);
+	if (qp->sq.cons == qp->req_next)
+		del_timer(&qp->retry_timer);
+}
+
+/* Retire the SEND/WRITE WQEs acknowledged by PSN @psn. */
+static void rxe_comp_ack_upto(struct rxe_qp *qp, u32 psn, bool inclusive)
+{
+	struct rxe_send_wqe *wqe = qp->req_wqe;
+	struct rxe_sq_meta *m;
+	u32 idx;
+	s32 c;
+
+	while (rxe_comp_head(qp, &idx)) {
+		m = &qp->sq_meta[idx];
+		c = rxe_psn_cmp(psn, m->last_psn);
+		if (c < 0 || (!inclusive && c == 0))
+			return;
+		if (rxe_wqe_is_rd_atomic(wqe)) {
+			/* Its response was lost: resend the request. */
+			rxe_req_rewind(qp, m->first_psn);
+			return;
+		}
+		rxe_req_complete(qp, idx, wqe, IB_WC_SUCCESS);
+		rxe_comp_progress(qp);
+	}
+}
+
+static void rxe_comp_read_resp(struct rxe_qp *qp, struct sk_buff *skb)
+{
+	struct rxe_pkt *pkt = rxe_pkt(skb);
+	struct rxe_send_wqe *wqe = qp->req_wqe;
+	u32 idx, cur = 0, off = 0, skip;
+	struct rxe_sq_meta *m;
+	const u8 *data;
+
+	rxe_comp_ack_upto(qp, pkt->psn, false);
+	if (!rxe_comp_head(qp, &idx) || wqe->wr.opcode != IB_WR_RDMA_READ)
+		return;
+	m = &qp->sq_meta[idx];
+	if (rxe_psn_cmp(pkt->psn, m->first_psn) < 0 ||
+	    rxe_psn_cmp(pkt->psn, m->last_psn) > 0)
+		return;
+	if (wqe->dma.num_sge > qp->sq_max_sge)
+		goto err;
+	skip = rxe_psn_diff(pkt->psn, m->first_psn) * rxe_qp_mtu(qp);
+	data = skb->data + rxe_op_hdr_len(pkt->opcode);
+	if (rxe_sge_skip(wqe->dma.sge, wqe->dma.num_sge, &cur, &off, skip) ||
+	    rxe_sge_copy(qp, wqe->dma.sge, wqe->dma.num_sge, &cur, &off,
+			 (void *)data, pkt->paylen, true))
+		goto err;
+	if (pkt->psn == m->last_psn) {
+		rxe_req_complete(qp, idx, wqe, IB_WC_SUCCESS);
+		rxe_comp_progress(qp);
+	}
+	return;
+
+err:
+	rxe_req_complete(qp, idx, wqe, IB_WC_LOC_PROT_ERR);
+	rxe_qp_set_error(qp);
+}
+
+static void rxe_comp_atomic_ack(struct rxe_qp *qp, struct sk_buff *skb)
+{
+	struct rxe_pkt *pkt = rxe_pkt(skb);
+	struct rxe_send_wqe *wqe = qp->req_wqe;
+	u32 idx, cur = 0, off = 0;
+	u64 orig;
+
+	rxe_comp_ack_upto(qp, pkt->psn, false);
+	if (!rxe_comp_head(qp, &idx) || !rxe_wqe_is_rd_atomic(wqe) ||
+	    wqe->wr.opcode == IB_WR_RDMA_READ ||
+	    pkt->psn != qp->sq_meta[idx].first_psn)
+		return;
+	orig = rxe_atmack_orig(skb->data +
+			       rxe_op_hdr_off(pkt->opcode, RXE_HDR_ATMACK));
+	if (wqe->dma.num_sge > qp->sq_max_sge ||
+	    rxe_sge_copy(qp, wqe->dma.sge, wqe->dma.num_sge, &cur, &off,
+			 &orig, sizeof(orig), true)) {
+		rxe_req_complete(qp, idx, wqe, IB_WC_LOC_PROT_ERR);
+		rxe_qp_set_error(qp);
+		return;
+	}
+	rxe_req_complete(qp, idx, wqe, IB_WC_SUCCESS);
+	rxe_comp_progress(qp);
+}
+
+static void rxe_comp_nak(struct rxe_qp *qp, u32 psn, u8 syn)
+{
+	struct rxe_dev *rdev = to_rdev(qp->ibqp.device);
+	enum ib_wc_status status;
+	unsigned long delay;
+	u32 idx;
+
+	switch (rxe_aeth_syn_type(syn)) {
+	case RXE_AETH_TYPE_RNR_NAK:
+		rxe_counter_inc(rdev, RXE_CNT_RCV_RNR);
+		rxe_comp_ack_upto(qp, psn, false);
+		if (!rxe_comp_head(qp, &idx))
+			return;
+		if (!qp->rnr_left) {
+			rxe_counter_inc(rdev, RXE_CNT_RNR_RETRY_EXCEEDED);
+			rxe_req_complete(qp, idx, qp->req_wqe,
+					 IB_WC_RNR_RETRY_EXC_ERR);
+			rxe_qp_set_error(qp);
+			return;
+		}
+		if (qp->rnr_left != 7)
+			qp->rnr_left--;
+		qp->req_hold = true;
+		rxe_req_rewind(qp, psn);
+		delay = usecs_to_jiffies(rxe_rnr_timer_usec(syn));
+		mod_timer(&qp->retry_timer, jiffies + max(1UL, delay));
+		return;
+	case RXE_AETH_TYPE_NAK:
+		break;
+	default:
+		return;
+	}
+	if (syn == RXE_AETH_NAK_PSN_SEQ) {
+		rxe_counter_inc(rdev, RXE_CNT_RCV_SEQ_ERR);
+		rxe_comp_ack_upto(qp, psn, false);
+		rxe_req_rewind(qp, psn);
+		return;
+	}
+	rxe_comp_ack_upto(qp, psn, false);
+	if (!rxe_comp_head(qp, &idx))
+		return;
+	if (syn == RXE_AETH_NAK_INV_REQ)
+		status = IB_WC_REM_INV_REQ_ERR;
+	else if (syn == RXE_AETH_NAK_REM_ACCESS)
+		status = IB_WC_REM_ACCESS_ERR;
+	else
+		status = IB_WC_REM_OP_ERR;
+	rxe_req_complete(qp, idx, qp->req_wqe, status);
+	rxe_qp_set_error(qp);
+}
+
+/**
+ * rxe_completer() - handle the next queued response of a QP
+ * @qp: the QP
+ *
+ * Return: true if there may be more to do.
+ */
+bool rxe_completer(struct rxe_qp *qp)
+{
+	struct sk_buff *skb;
+	struct rxe_pkt *pkt;
+	enum ib_qp_state state;
+	u8 kind, syn;
+
+	skb = skb_dequeue(&qp->resp_pkts);
+	if (!skb)
+		return false;
+	state = rxe_qp_state(qp);
+	if (qp->ibqp.qp_type != IB_QPT_RC || !qp->req_wqe ||
+	    state < IB_QPS_RTS || state == IB_QPS_ERR)
+		goto out;
+	pkt = rxe_pkt(skb);
+	kind = pkt->opcode & RXE_OP_KIND_MASK;
+	if (rxe_op_flags(pkt->opcode) & RXE_OPF_AETH) {
+		syn = rxe_aeth_syn(skb->data +
+				   rxe_op_hdr_off(pkt->opcode, RXE_HDR_AETH));
+		if (rxe_aeth_syn_type(syn) != RXE_AETH_TYPE_ACK) {
+			rxe_comp_nak(qp, pkt->psn, syn);
+			goto out;
+		}
+	}
+	switch (kind) {
+	case RXE_OPK_ACK:
+		rxe_comp_ack_upto(qp, pkt->psn, true);
+		break;
+	case RXE_OPK_ATOMIC_ACK:
+		rxe_comp_atomic_ack(qp, skb);
+		break;
+	case RXE_OPK_READ_RESP_FIRST:
+	case RXE_OPK_READ_RESP_MIDDLE:
+	case RXE_OPK_READ_RESP_LAST:
+	case RXE_OPK_READ_RESP_ONLY:
+		rxe_comp_read_resp(qp, skb);
+		break;
+	default:
+		break;
+	}
+	/* Progress may have opened the window. */
+	if (qp->sq.cons != qp->req_next || !rxe_queue_empty(&qp->sq))
+		rxe_qp_kick(qp);
+out:
+	kfree_skb(skb);
+	return true;
+}

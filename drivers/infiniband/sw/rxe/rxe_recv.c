@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * rxe-odp: validation and demultiplexing of received packets.
+ *
+ * Runs in whatever context the packet arrived in: softirq for packets from
+ * the network (the UDP hook), the sender's work item for loopback.  It
+ * reads only the packet and the QP's state, never consumer memory, and
+ * ends by queueing the skb to its QP and kicking the QP's work.  Every
+ * packet that is dropped is counted under the reason (rxe_counters.c).
+ */
+#include <linux/skbuff.h>
+#include <net/addrconf.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+#include <rdma/ib_addr.h>
+#include <rdma/ib_cache.h>
+
+#include "rxe.h"
+#include "rxe_wire.h"
+
+/* Most QPs one multicast packet is delivered to. */
+#define RXE_MCAST_FANOUT	RXE_MAX_MCAST_QP_ATTACH
+
+/* The destination GID of a packet, from its IP header. */
+static void rxe_pkt_dgid(struct sk_buff *skb, union ib_gid *dgid)
+{
+	if (rxe_pkt(skb)->ipv6)
+		memcpy(dgid->raw, &ipv6_hdr(skb)->daddr, sizeof(dgid->raw));
+	else
+		ipv6_addr_set_v4mapped(ip_hdr(skb)->daddr,
+				       (struct in6_addr *)dgid->raw);
+}
+
+static bool rxe_dgid_is_ours(struct rxe_dev *rdev, const union ib_gid *dgid)
+{
+	const struct ib_gid_attr *attr;
+
+	attr = rdma_find_gid_by_port(&rdev->ib_dev, dgid,
+				     IB_GID_TYPE_ROCE_UDP_ENCAP, 1, NULL);
+	if (IS_ERR(attr))
+		return false;
+	rdma_put_gid_attr(attr);
+	return true;
+}
+
+/* P_Key rule of the IBA: same partition, at least one full member. */
+static bool rxe_pkey_ok(u16 pkey)
+{
+	return (pkey & 0x7fff) == (RXE_DEFAULT_PKEY & 0x7fff) &&
+	       ((pkey | RXE_DEFAULT_PKEY) & 0x8000);
+}
+
+static bool rxe_class_ok(struct rxe_qp *qp, u8 opcode)
+{
+	switch (qp->ibqp.qp_type) {
+	case IB_QPT_RC:
+		return (opcode & RXE_OP_CLASS_MASK) == RXE_OP_CLASS_RC;
+	case IB_QPT_UC:
+		return (opcode & RXE_OP_CLASS_MASK) == RXE_OP_CLASS_UC;
+	case IB_QPT_UD:
+	case IB_QPT_GSI:
+		return (opcode & RXE_OP_CLASS_MASK) == RXE_OP_CLASS_UD;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Checks that depend on the QP; queue the packet if they pass.  Consumes
+ * @skb either way.
+ */
+static void rxe_rcv_qp(struct rxe_dev *rdev, struct rxe_qp *qp,
+		       struct sk_buff *skb)
+{
+	struct rxe_pkt *pkt = rxe_pkt(skb);
+	u32 flags = rxe_op_flags(pkt->opcode);
+	enum ib_qp_state state;
+	unsigned long irqf;
+	u32 qkey;
+	const u8 *deth;
+
+	if (!rxe_class_ok(qp, pkt->opcode)) {
+		rxe_counter_inc(rdev, RXE_CNT_RCVD_BAD_STATE);
+		goto drop;
+	}
+	spin_lock_irqsave(&qp->state_lock, irqf);
+	state = qp->attr.qp_state;
+	qkey = qp->attr.qkey;
+	spin_unlock_irqrestore(&qp->state_lock, irqf);
+
+	if (flags & RXE_OPF_REQ) {
+		if (state < IB_QPS_RTR || state == IB_QPS_ERR) {
+			rxe_counter_inc(rdev, RXE_CNT_RCVD_BAD_STATE);
+			goto drop;
+		}
+	} else if (state < IB_QPS_RTS || state == IB_QPS_ERR) {
+		rxe_counter_inc(rdev, RXE_CNT_RCVD_BAD_STATE);
+		goto drop;
+	}
+	if (flags & RXE_OPF_DETH) {
+		deth = skb->data + rxe_op_hdr_off(pkt->opcode, RXE_HDR_DETH);
+		if (qp->ibqp.qp_type == IB_QPT_GSI)
+			qkey = RXE_GSI_QKEY;
+		if (rxe_deth_qkey(deth) != qkey) {
+			rxe_counter_inc(rdev, RXE_CNT_RCVD_BAD_KEY);
+			goto drop;
+		}
+	}
+
+	rxe_counter_inc(rdev, RXE_CNT_RCVD_PKTS);
+	if (flags & RXE_OPF_REQ)
+		skb_queue_tail(&qp->req_pkts, skb);
+	else
+		skb_queue_tail(&qp->resp_pkts, skb);
+	rxe_qp_kick(qp);
+	return;
+
+drop:
+	kfree_skb(skb);
+}
+
+static void rxe_rcv_mcast(struct rxe_dev *rdev, struct sk_buff *skb,
+			  const union ib_gid *dgid)
+{
+	struct rxe_qp **qps;
+	struct sk_buff *copy;
+	int n, i;
+
+	qps = kmalloc_array(RXE_MCAST_FANOUT, sizeof(*qps), GFP_ATOMIC);
+	if (!qps) {
+		kfree_skb(skb);
+		return;
+	}
+	n = rxe_mcast_get_qps(rdev, dgid, qps, RXE_MCAST_FANOUT);
+	if (!n)
+		rxe_counter_inc(rdev, RXE_CNT_RCVD_NO_QP);
+	for (i = 0; i < n; i++) {
+		/* The last member gets the original. */
+		copy = i + 1 < n ? skb_clone(skb, GFP_ATOMIC) : skb;
+		if (copy)
+			rxe_rcv_qp(rdev, qps[i], copy);
+		rxe_qp_put(qps[i]);
+	}
+	if (!n)
+		kfree_skb(skb);
+	kfree(qps);
+}
+
+/**
+ * rxe_rcv() - validate a received RoCEv2 packet and queue it to its QP
+ * @rdev: the device it arrived on
+ * @skb: the packet; data at the BTH, network and transport headers set,
+ *	rxe_pkt(skb)->ipv6 and ->loopback filled in.  Consumed.
+ *
+ * Context: any (softirq from the network, process for loopback).
+ */
+void rxe_rcv(struct rxe_dev *rdev, struct sk_buff *skb)
+{
+	struct rxe_pkt *pkt = rxe_pkt(skb);
+	const u8 *bth = skb->data;
+	union ib_gid dgid;
+	struct rxe_qp *qp;
+	bool mcast;
+	int paylen;
+
+	paylen = rxe_wire_payload_len(bth, skb->len);
+	/* The ICRC covers a 20-byte IPv4 header: no options on RoCEv2. */
+	if (paylen < 0 || (!pkt->ipv6 && ip_hdr(skb)->ihl != 5)) {
+		rxe_counter_inc(rdev, RXE_CNT_RCVD_BAD_HDR);
+		goto drop;
+	}
+	if (!rxe_icrc_check(skb_network_header(skb), pkt->ipv6,
+			    skb_transport_header(skb), bth, skb->len)) {
+		rxe_counter_inc(rdev, RXE_CNT_RCVD_BAD_ICRC);
+		goto drop;
+	}
+	if (!rxe_pkey_ok(rxe_bth_pkey(bth))) {
+		rxe_counter_inc(rdev, RXE_CNT_RCVD_BAD_KEY);
+		goto drop;
+	}
+	pkt->opcode = rxe_bth_opcode(bth);
+	pkt->qpn = rxe_bth_qpn(bth);
+	pkt->psn = rxe_bth_psn(bth);
+	pkt->paylen = paylen;
+
+	rxe_pkt_dgid(skb, &dgid);
+	mcast = rdma_is_multicast_addr((struct in6_addr *)dgid.raw);
+	if (!mcast && !pkt->loopback && !rxe_dgid_is_ours(rdev, &dgid)) {
+		rxe_counter_inc(rdev, RXE_CNT_RCVD_BAD_DGID);
+		goto drop;
+	}
+
+	if (pkt->qpn == RXE_MCAST_QPN) {
+		if (!mcast ||
+		    (pkt->opcode & RXE_OP_CLASS_MASK) != RXE_OP_CLASS_UD) {
+			rxe_counter_inc(rdev, RXE_CNT_RCVD_BAD_HDR);
+			goto drop;
+		}
+		rxe_rcv_mcast(rdev, skb, &dgid);
+		return;
+	}
+	qp = pkt->qpn ? rxe_qp_get(rdev, pkt->qpn) : NULL;
+	if (!qp) {
+		rxe_counter_inc(rdev, RXE_CNT_RCVD_NO_QP);
+		goto drop;
+	}
+	rxe_rcv_qp(rdev, qp, skb);
+	rxe_qp_put(qp);
+	return;
+
+drop:
+	kfree_skb(skb);
+}

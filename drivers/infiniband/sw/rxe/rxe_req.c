@@ -1,0 +1,577 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * rxe-odp: the requester: turns send WQEs into packets.
+ *
+ * Runs only in the QP's work item (rxe_task.c).  Each WQE is copied out of
+ * the SQ ring into qp->req_wqe once, under sq_lock, and only the copy is
+ * validated and used: user space can rewrite its ring at any time.
+ *
+ * UD (and GSI): a WQE is one packet; it completes as soon as the packet is
+ * handed to the IP layer (or to our own receive path for loopback).  The
+ * SQ consumer index moves when the WQE completes.  A flush (modify to
+ * ERR, reset) may retire the WQE while we work on it; the completion then
+ * notices that the consumer index moved and posts nothing.
+ *
+ * RC and UC: WQEs are sent packet by packet (one per call) from
+ * qp->req_next, segmented at the path MTU; the PSN range of each is kept
+ * in qp->sq_meta.  UC WQEs complete after their last packet; RC WQEs stay
+ * in the ring until the completer (rxe_comp.c) sees them acknowledged, and
+ * a NAK or the retransmission timer rewinds qp->req_next (rxe_req_rewind).
+ */
+#include "rxe.h"
+#include "rxe_wire.h"
+
+static bool rxe_req_signaled(struct rxe_qp *qp, const struct rxe_send_wqe *wqe)
+{
+	return qp->sq_sig_all || (wqe->wr.send_flags & IB_SEND_SIGNALED);
+}
+
+/**
+ * rxe_req_complete() - retire the oldest send WQE
+ * @qp: the QP
+ * @idx: its SQ index (the consumer index when it was read)
+ * @wqe: its private copy
+ * @status: how it ended
+ *
+ * Posts a CQE if the WQE asks for one or failed.  Nothing happens if a
+ * flush retired the WQE meanwhile.
+ */
+void rxe_req_complete(struct rxe_qp *qp, u32 idx,
+		      const struct rxe_send_wqe *wqe, enum ib_wc_status status)
+{
+	struct ib_wc wc = {};
+	unsigned long flags;
+
+	spin_lock_irqsave(&qp->sq_lock, flags);
+	if (qp->sq.cons != idx) {
+		/* Flushed or discarded while we sent it. */
+		spin_unlock_irqrestore(&qp->sq_lock, flags);
+		return;
+	}
+	rxe_queue_advance_cons(&qp->sq);
+	spin_unlock_irqrestore(&qp->sq_lock, flags);
+
+	if (status == IB_WC_SUCCESS && !rxe_req_signaled(qp, wqe))
+		return;
+	wc.wr_id = wqe->wr.wr_id;
+	wc.status = status;
+	wc.qp = &qp->ibqp;
+	if (status == IB_WC_SUCCESS) {
+		switch (wqe->wr.opcode) {
+		case IB_WR_RDMA_WRITE:
+		case IB_WR_RDMA_WRITE_WITH_IMM:
+			wc.opcode = IB_WC_RDMA_WRITE;
+			break;
+		case IB_WR_RDMA_READ:
+			wc.opcode = IB_WC_RDMA_READ;
+			break;
+		case IB_WR_ATOMIC_CMP_AND_SWP:
+			wc.opcode = IB_WC_COMP_SWAP;
+			break;
+		case IB_WR_ATOMIC_FETCH_AND_ADD:
+			wc.opcode = IB_WC_FETCH_ADD;
+			break;
+		case IB_WR_LOCAL_INV:
+			wc.opcode = IB_WC_LOCAL_INV;
+			break;
+		case IB_WR_REG_MR:
+			wc.opcode = IB_WC_REG_MR;
+			break;
+		case IB_WR_BIND_MW:
+			wc.opcode = IB_WC_BIND_MW;
+			break;
+		default:
+			wc.opcode = IB_WC_SEND;
+			break;
+		}
+		wc.byte_len = wqe->dma.length;
+		if (wqe->wr.opcode == IB_WR_SEND_WITH_IMM ||
+		    wqe->wr.opcode == IB_WR_RDMA_WRITE_WITH_IMM)
+			wc.wc_flags = IB_WC_WITH_IMM;
+	}
+	if (rxe_cq_post(qp->scq, &wc, false))
+		rxe_qp_set_error(qp);
+}
+
+/* Total bytes a (validated) WQE sends. */
+static int rxe_req_length(struct rxe_qp *qp, const struct rxe_send_wqe *wqe,
+			  u32 *len)
+{
+	u64 total = 0;
+	u32 i;
+
+	if (wqe->wr.send_flags & IB_SEND_INLINE) {
+		if (wqe->dma.length > qp->sq_max_inline)
+			return -EINVAL;
+		*len = wqe->dma.length;
+		return 0;
+	}
+	if (wqe->dma.num_sge > qp->sq_max_sge)
+		return -EINVAL;
+	for (i = 0; i < wqe->dma.num_sge; i++)
+		total += wqe->dma.sge[i].length;
+	if (total > U32_MAX)
+		return -EINVAL;
+	*len = total;
+	return 0;
+}
+
+/* The address vector a UD WQE names. */
+static int rxe_req_ud_av(struct rxe_qp *qp, const struct rxe_send_wqe *wqe,
+			 struct rxe_av *av)
+{
+	struct rxe_dev *rdev = to_rdev(qp->ibqp.device);
+
+	if (wqe->wr.wr.ud.ah_num)
+		return rxe_ah_get_av(rdev, wqe->wr.wr.ud.ah_num, qp->ibqp.pd,
+				     av);
+	/* An old provider passes the AV inline. */
+	if (!qp->is_user)
+		return -EINVAL;
+	*av = wqe->wr.wr.ud.av;
+	if (av->network_type != RXE_NETWORK_TYPE_IPV4 &&
+	    av->network_type != RXE_NETWORK_TYPE_IPV6)
+		return -EINVAL;
+	return 0;
+}
+
+static enum ib_wc_status rxe_req_ud(struct rxe_qp *qp,
+				    struct rxe_send_wqe *wqe)
+{
+	struct rxe_dev *rdev = to_rdev(qp->ibqp.device);
+	u32 wr_opcode = wqe->wr.opcode;
+	const struct rxe_wr_info *info = rxe_wr_info(wr_opcode);
+	struct sk_buff *skb;
+	struct rxe_av av;
+	unsigned int hdr;
+	u32 len, qkey, cur = 0, off = 0;
+	u8 *bth, *deth, pad;
+	int op;
+
+	if (!info || !(info->flags & RXE_WRF_UD))
+		return IB_WC_LOC_QP_OP_ERR;
+	if (rxe_req_length(qp, wqe, &len))
+		return IB_WC_LOC_QP_OP_ERR;
+	if (rxe_req_ud_av(qp, wqe, &av))
+		return IB_WC_LOC_QP_OP_ERR;
+	/* Stock sends nothing for an oversized UD message and succeeds. */
+	if (len > ib_mtu_enum_to_int(rxe_active_mtu(rdev)))
+		return IB_WC_SUCCESS;
+	op = rxe_wr_wire_opcode(wr_opcode, RXE_OP_CLASS_UD, RXE_SEG_ONLY);
+	if (op < 0)
+		return IB_WC_LOC_QP_OP_ERR;
+
+	hdr = rxe_op_hdr_len(op);
+	pad = rxe_pad_len(len);
+	skb = rxe_net_alloc_skb(rdev, &av, hdr + len + pad);
+	if (!skb)
+		return IB_WC_LOC_QP_OP_ERR;
+	bth = skb->data;
+	rxe_bth_init(bth, op, wqe->wr.send_flags & IB_SEND_SOLICITED, pad,
+		     RXE_DEFAULT_PKEY, wqe->wr.wr.ud.remote_qpn & RXE_QPN_MASK,
+		     false, qp->req_psn);
+	qp->req_psn = rxe_psn_next(qp->req_psn);
+
+	deth = bth + rxe_op_hdr_off(op, RXE_HDR_DETH);
+	qkey = qp->ibqp.qp_type == IB_QPT_GSI ? RXE_GSI_QKEY :
+						wqe->wr.wr.ud.remote_qkey;
+	rxe_deth_set_qkey(deth, qkey);
+	deth[RXE_DETH_RESV] = 0;
+	rxe_deth_set_sqp(deth, qp->ibqp.qp_num);
+	if (rxe_op_flags(op) & RXE_OPF_IMMDT)
+		rxe_immdt_set_imm(bth + rxe_op_hdr_off(op, RXE_HDR_IMMDT),
+				  wqe->wr.ex.imm_data);
+
+	if (wqe->wr.send_flags & IB_SEND_INLINE) {
+		memcpy(bth + hdr, wqe->dma.inline_data, len);
+	} else if (rxe_sge_copy(qp, wqe->dma.sge, wqe->dma.num_sge, &cur,
+				&off, bth + hdr, len, false)) {
+		kfree_skb(skb);
+		return IB_WC_LOC_PROT_ERR;
+	}
+	memset(bth + hdr + len, 0, pad);
+
+	/* Unreliable: a packet the IP layer refuses is just lost. */
+	rxe_net_xmit(rdev, qp, &av, skb);
+	return IB_WC_SUCCESS;
+}
+
+/* Bytes (RC/UC) per packet of this QP. */
+u32 rxe_qp_mtu(struct rxe_qp *qp)
+{
+	unsigned long flags;
+	enum ib_mtu mtu;
+
+	spin_lock_irqsave(&qp->state_lock, flags);
+	mtu = qp->attr.path_mtu;
+	spin_unlock_irqrestore(&qp->state_lock, flags);
+	return ib_mtu_enum_to_int(mtu);
+}
+
+/* The connected QP's destination. */
+int rxe_qp_av(struct rxe_qp *qp, struct rxe_av *av)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&qp->state_lock, flags);
+	*av = qp->av;
+	spin_unlock_irqrestore(&qp->state_lock, flags);
+	return av->network_type ? 0 : -EINVAL;
+}
+
+static bool rxe_sq_in_flight(struct rxe_qp *qp, u32 idx)
+{
+	u32 mask = qp->sq.index_mask;
+
+	return ((idx - qp->sq.cons) & mask) < ((qp->req_next - qp->sq.cons) &
+					       mask);
+}
+
+/**
+ * rxe_req_rewind() - resend from a PSN (NAK or timeout)
+ * @qp: the QP
+ * @psn: first PSN to send again; inside a sent WQE, else nothing happens
+ */
+void rxe_req_rewind(struct rxe_qp *qp, u32 psn)
+{
+	u32 idx = qp->sq.cons, mtu = rxe_qp_mtu(qp);
+	struct rxe_sq_meta *m;
+
+	for (; rxe_sq_in_flight(qp, idx);
+	     idx = (idx + 1) & qp->sq.index_mask) {
+		m = &qp->sq_meta[idx];
+		if (rxe_psn_cmp(psn, m->first_psn) < 0 ||
+		    rxe_psn_cmp(psn, m->last_psn) > 0)
+			continue;
+		qp->req_next = idx;
+		qp->req_off = rxe_psn_diff(psn, m->first_psn) * mtu;
+		qp->req_psn = psn;
+		return;
+	}
+	/* Rewinding into a WQE being sent: restart the current one. */
+	if (qp->req_off && qp->req_next != rxe_queue_prod(&qp->sq)) {
+		m = &qp->sq_meta[qp->req_next];
+		if (rxe_psn_cmp(psn, m->first_psn) >= 0 &&
+		    rxe_psn_cmp(psn, qp->req_psn) < 0) {
+			qp->req_off = rxe_psn_diff(psn, m->first_psn) * mtu;
+			qp->req_psn = psn;
+		}
+	}
+}
+
+/* Execute a local operation WQE (nothing goes on the wire). */
+static enum ib_wc_status rxe_req_local(struct rxe_qp *qp,
+				       struct rxe_send_wqe *wqe)
+{
+	struct rxe_dev *rdev = to_rdev(qp->ibqp.device);
+
+	switch (wqe->wr.opcode) {
+	case IB_WR_LOCAL_INV:
+		return rxe_invalidate_key(rdev, qp, wqe->wr.ex.invalidate_rkey,
+					  false) ? IB_WC_LOC_QP_OP_ERR :
+						   IB_WC_SUCCESS;
+	case IB_WR_REG_MR:
+		if (qp->is_user)
+			return IB_WC_LOC_QP_OP_ERR;
+		return rxe_mr_fast_reg(qp, wqe->wr.wr.reg.mr,
+				       wqe->wr.wr.reg.key,
+				       wqe->wr.wr.reg.access) ?
+		       IB_WC_LOC_PROT_ERR : IB_WC_SUCCESS;
+	case IB_WR_BIND_MW:
+		return rxe_mw_bind(rdev, qp, wqe->wr.wr.mw.mw_rkey,
+				   wqe->wr.wr.mw.rkey, wqe->wr.wr.mw.mr_lkey,
+				   wqe->wr.wr.mw.addr, wqe->wr.wr.mw.length,
+				   wqe->wr.wr.mw.access) ?
+		       IB_WC_MW_BIND_ERR : IB_WC_SUCCESS;
+	default:
+		return IB_WC_LOC_QP_OP_ERR;
+	}
+}
+
+static void rxe_req_arm_timer(struct rxe_qp *qp)
+{
+	unsigned long flags;
+	u64 ns;
+	u8 t;
+
+	if (qp->ibqp.qp_type != IB_QPT_RC || timer_pending(&qp->retry_timer))
+		return;
+	spin_lock_irqsave(&qp->state_lock, flags);
+	t = qp->attr.timeout;
+	spin_unlock_irqrestore(&qp->state_lock, flags);
+	ns = rxe_ack_timeout_ns(t);
+	if (ns)
+		mod_timer(&qp->retry_timer,
+			  jiffies + max_t(unsigned long, 1, nsecs_to_jiffies(ns)));
+}
+
+/* A retransmission timeout: rewind to the oldest unacknowledged PSN. */
+static void rxe_req_timeout(struct rxe_qp *qp)
+{
+	u32 cons = qp->sq.cons;
+
+	if (qp->req_hold) {
+		/* RNR back-off over: resend what was refused. */
+		qp->req_hold = false;
+		if (rxe_sq_in_flight(qp, cons))
+			rxe_req_rewind(qp, qp->sq_meta[cons].first_psn);
+		return;
+	}
+	if (!rxe_sq_in_flight(qp, cons) && !qp->req_off)
+		return;
+	if (!qp->retry_left) {
+		memcpy(qp->req_wqe, rxe_queue_slot(&qp->sq, cons),
+		       qp->req_wqe_size);
+		rxe_counter_inc(to_rdev(qp->ibqp.device),
+				RXE_CNT_RETRY_EXCEEDED);
+		rxe_req_complete(qp, cons, qp->req_wqe, IB_WC_RETRY_EXC_ERR);
+		rxe_qp_set_error(qp);
+		return;
+	}
+	if (qp->retry_left != 7)
+		qp->retry_left--;
+	rxe_counter_inc(to_rdev(qp->ibqp.device), RXE_CNT_COMP_RETRY);
+	if (rxe_sq_in_flight(qp, cons))
+		rxe_req_rewind(qp, qp->sq_meta[cons].first_psn);
+	else
+		rxe_req_rewind(qp, qp->sq_meta[qp->req_next].first_psn);
+}
+
+/* Build and send one RC/UC packet of the WQE at qp->req_next. */
+static enum ib_wc_status rxe_req_rc_packet(struct rxe_qp *qp,
+					   struct rxe_send_wqe *wqe, u32 idx,
+					   bool *done)
+{
+	struct rxe_dev *rdev = to_rdev(qp->ibqp.device);
+	u32 wr_opcode = wqe->wr.opcode, len, n, mtu = rxe_qp_mtu(qp);
+	const struct rxe_wr_info *info = rxe_wr_info(wr_opcode);
+	u8 tclass = qp->ibqp.qp_type == IB_QPT_RC ? RXE_OP_CLASS_RC :
+						    RXE_OP_CLASS_UC;
+	u32 off = qp->req_off, npsn = 1, cur = 0, soff = 0, opf;
+	bool first, last;
+	struct sk_buff *skb;
+	struct rxe_av av;
+	unsigned int hdr;
+	u8 *bth, *h, pad;
+	int op;
+
+	if (rxe_req_length(qp, wqe, &len))
+		return IB_WC_LOC_QP_OP_ERR;
+	if (rxe_qp_av(qp, &av))
+		return IB_WC_LOC_QP_OP_ERR;
+
+	if (info->flags & (RXE_WRF_READ | RXE_WRF_ATOMIC)) {
+		if (info->flags & RXE_WRF_ATOMIC && len < 8)
+			return IB_WC_LOC_LEN_ERR;
+		first = true;
+		last = true;
+		n = 0;
+		if (info->flags & RXE_WRF_READ)
+			npsn = len - off > mtu ? DIV_ROUND_UP(len - off, mtu) : 1;
+	} else {
+		n = min(mtu, len - off);
+		first = off == 0;
+		last = off + n == len;
+	}
+	op = rxe_wr_wire_opcode(wr_opcode, tclass, rxe_seg_of(first, last));
+	if (op < 0)
+		return IB_WC_LOC_QP_OP_ERR;
+	opf = rxe_op_flags(op);
+	hdr = rxe_op_hdr_len(op);
+	pad = rxe_pad_len(n);
+	skb = rxe_net_alloc_skb(rdev, &av, hdr + n + pad);
+	if (!skb)
+		return IB_WC_LOC_QP_OP_ERR;	/* TODO: back off instead */
+	bth = skb->data;
+	rxe_bth_init(bth, op, last && (wqe->wr.send_flags & IB_SEND_SOLICITED),
+		     pad, RXE_DEFAULT_PKEY, qp->attr.dest_qp_num,
+		     tclass == RXE_OP_CLASS_RC && last, qp->req_psn);
+	if (opf & RXE_OPF_RETH) {
+		h = bth + rxe_op_hdr_off(op, RXE_HDR_RETH);
+		rxe_reth_set_va(h, wqe->wr.wr.rdma.remote_addr + off);
+		rxe_reth_set_rkey(h, wqe->wr.wr.rdma.rkey);
+		rxe_reth_set_len(h, len - off);
+	}
+	if (opf & RXE_OPF_ATMETH) {
+		h = bth + rxe_op_hdr_off(op, RXE_HDR_ATMETH);
+		rxe_atmeth_set_va(h, wqe->wr.wr.atomic.remote_addr);
+		rxe_atmeth_set_rkey(h, wqe->wr.wr.atomic.rkey);
+		if (wr_opcode == IB_WR_ATOMIC_CMP_AND_SWP) {
+			rxe_atmeth_set_swap_add(h, wqe->wr.wr.atomic.swap);
+			rxe_atmeth_set_compare(h,
+					       wqe->wr.wr.atomic.compare_add);
+		} else {
+			rxe_atmeth_set_swap_add(h,
+						wqe->wr.wr.atomic.compare_add);
+			rxe_atmeth_set_compare(h, 0);
+		}
+	}
+	if (opf & RXE_OPF_IMMDT)
+		rxe_immdt_set_imm(bth + rxe_op_hdr_off(op, RXE_HDR_IMMDT),
+				  wqe->wr.ex.imm_data);
+	if (opf & RXE_OPF_IETH)
+		rxe_ieth_set_rkey(bth + rxe_op_hdr_off(op, RXE_HDR_IETH),
+				  wqe->wr.ex.invalidate_rkey);
+	if (n) {
+		if (wqe->wr.send_flags & IB_SEND_INLINE) {
+			memcpy(bth + hdr, wqe->dma.inline_data + off, n);
+		} else if (rxe_sge_skip(wqe->dma.sge, wqe->dma.num_sge, &cur,
+					&soff, off) ||
+			   rxe_sge_copy(qp, wqe->dma.sge, wqe->dma.num_sge,
+					&cur, &soff, bth + hdr, n, false)) {
+			kfree_skb(skb);
+			return IB_WC_LOC_PROT_ERR;
+		}
+	}
+	memset(bth + hdr + n, 0, pad);
+
+	if (first && !off)
+		qp->sq_meta[idx].first_psn = qp->req_psn;
+	qp->req_psn = rxe_psn_add(qp->req_psn, npsn);
+	if (last) {
+		qp->sq_meta[idx].last_psn = rxe_psn_add(qp->req_psn,
+							RXE_PSN_MASK);
+		qp->req_off = 0;
+		*done = true;
+	} else {
+		qp->req_off = off + n;
+	}
+	rxe_net_xmit(rdev, qp, &av, skb);
+	rxe_req_arm_timer(qp);
+	return IB_WC_SUCCESS;
+}
+
+/* One step of an RC/UC requester; true if there may be more to do. */
+static bool rxe_requester_rc(struct rxe_qp *qp)
+{
+	struct rxe_send_wqe *wqe = qp->req_wqe;
+	const struct rxe_wr_info *info;
+	enum ib_wc_status status;
+	enum ib_qp_state state;
+	unsigned long flags;
+	bool done = false;
+	u32 idx, una;
+
+	state = rxe_qp_state(qp);
+	if (state == IB_QPS_ERR) {
+		rxe_qp_flush_sq(qp);
+		qp->req_next = qp->sq.cons;
+		qp->req_off = 0;
+		return false;
+	}
+	if (state < IB_QPS_RTS)
+		return false;
+	/* A flush or reset may have retired WQEs under us. */
+	if (((qp->req_next - qp->sq.cons) & qp->sq.index_mask) >
+	    rxe_queue_count(&qp->sq)) {
+		qp->req_next = qp->sq.cons;
+		qp->req_off = 0;
+	}
+	if (test_and_clear_bit(0, &qp->retry_due))
+		rxe_req_timeout(qp);
+	if (qp->req_hold || state != IB_QPS_RTS)
+		return false;
+
+	spin_lock_irqsave(&qp->sq_lock, flags);
+	idx = qp->req_next;
+	if (idx == rxe_queue_prod(&qp->sq)) {
+		spin_unlock_irqrestore(&qp->sq_lock, flags);
+		return false;
+	}
+	memcpy(wqe, rxe_queue_slot(&qp->sq, idx), qp->req_wqe_size);
+	spin_unlock_irqrestore(&qp->sq_lock, flags);
+
+	/* Window: at most 128 PSNs beyond the oldest unacknowledged one. */
+	if (idx != qp->sq.cons) {
+		una = qp->sq_meta[qp->sq.cons].first_psn;
+		if (rxe_psn_diff(qp->req_psn, una) >= 128)
+			return false;
+	}
+
+	info = rxe_wr_info(wqe->wr.opcode);
+	if (!info || !(info->flags & (qp->ibqp.qp_type == IB_QPT_RC ?
+				      RXE_WRF_RC : RXE_WRF_UC))) {
+		status = IB_WC_LOC_QP_OP_ERR;
+		goto fail;
+	}
+	if (info->flags & RXE_WRF_LOCAL) {
+		/* Local operations wait for everything before them. */
+		if (idx != qp->sq.cons)
+			return false;
+		status = rxe_req_local(qp, wqe);
+		qp->req_next = (idx + 1) & qp->sq.index_mask;
+		qp->req_off = 0;
+		rxe_req_complete(qp, idx, wqe, status);
+		if (status != IB_WC_SUCCESS)
+			rxe_qp_set_error(qp);
+		return true;
+	}
+	/* Fence: wait until no read or atomic is outstanding. */
+	if ((wqe->wr.send_flags & IB_SEND_FENCE) && idx != qp->sq.cons &&
+	    !qp->req_off)
+		return false;
+
+	status = rxe_req_rc_packet(qp, wqe, idx, &done);
+	if (status != IB_WC_SUCCESS)
+		goto fail;
+	if (done) {
+		qp->req_next = (idx + 1) & qp->sq.index_mask;
+		if (qp->ibqp.qp_type == IB_QPT_UC)
+			rxe_req_complete(qp, idx, wqe, IB_WC_SUCCESS);
+	}
+	return true;
+
+fail:
+	/* Everything before it must complete first: fail it in order. */
+	if (idx != qp->sq.cons)
+		return false;
+	qp->req_next = (idx + 1) & qp->sq.index_mask;
+	qp->req_off = 0;
+	rxe_req_complete(qp, idx, wqe, status);
+	rxe_qp_set_error(qp);
+	return true;
+}
+
+/**
+ * rxe_requester() - send the next WQE of a QP
+ * @qp: the QP
+ *
+ * Return: true if there may be more to do.
+ */
+bool rxe_requester(struct rxe_qp *qp)
+{
+	struct rxe_send_wqe *wqe = qp->req_wqe;
+	enum ib_wc_status status;
+	enum ib_qp_state state;
+	unsigned long flags;
+	u32 idx;
+
+	if (!wqe)
+		return false;
+	if (qp->ibqp.qp_type == IB_QPT_RC || qp->ibqp.qp_type == IB_QPT_UC)
+		return rxe_requester_rc(qp);
+	state = rxe_qp_state(qp);
+	if (state == IB_QPS_ERR) {
+		rxe_qp_flush_sq(qp);
+		return false;
+	}
+	if (state != IB_QPS_RTS)
+		return false;
+
+	spin_lock_irqsave(&qp->sq_lock, flags);
+	if (rxe_queue_empty(&qp->sq)) {
+		spin_unlock_irqrestore(&qp->sq_lock, flags);
+		return false;
+	}
+	idx = qp->sq.cons;
+	memcpy(wqe, rxe_queue_consumer_slot(&qp->sq), qp->req_wqe_size);
+	spin_unlock_irqrestore(&qp->sq_lock, flags);
+
+	status = rxe_req_ud(qp, wqe);
+	pr_debug("qp#%u sq[%u] wr %u: status %d\n", qp->ibqp.qp_num, idx,
+		 wqe->wr.opcode, status);
+	rxe_req_complete(qp, idx, wqe, status);
+	if (status != IB_WC_SUCCESS)
+		rxe_qp_set_error(qp);
+	return true;
+}

@@ -1,0 +1,683 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * rxe-odp: the responder: executes received requests.
+ *
+ * Runs only in the QP's work item (rxe_task.c), in process context, on
+ * packets rxe_rcv() validated and queued to qp->req_pkts.
+ *
+ * Receive WQEs: a WQE is copied out of the RQ or SRQ ring into
+ * qp->resp_wqe once and only the copy is used.  An SRQ WQE is consumed
+ * when it is taken (other QPs share the ring); an RQ WQE when its
+ * completion is written, and only if no flush retired it in the meantime
+ * (the consumer index is compared under rq_lock).
+ *
+ * UD (and GSI): SEND_ONLY and SEND_ONLY_WITH_IMMEDIATE land in one receive
+ * WQE: 40 bytes of GRH area first (IPv4: 20 zero bytes and the IPv4
+ * header; IPv6: the IPv6 header), then the payload.  No WQE: dropped.
+ *
+ * RC and UC: requests are executed in PSN order (qp->resp_psn).  A
+ * multi-packet SEND keeps its receive WQE in qp->resp_wqe until the last
+ * packet; a multi-packet WRITE keeps its next address and rkey.  RC
+ * answers: ACK when AckReq is set, read responses, atomic acknowledges,
+ * a PSN sequence NAK once per gap, an RNR NAK when no receive WQE is
+ * posted, and class C NAKs (invalid request, remote access, remote
+ * operation), after which the QP is in error.  Duplicates are re-ACKed,
+ * duplicate reads re-executed; duplicate atomics are dropped (the result
+ * is not kept yet).  UC drops what RC would NAK.
+ */
+#include <net/ip.h>
+#include <net/ipv6.h>
+#include <rdma/ib_addr.h>
+
+#include "rxe.h"
+#include "rxe_wire.h"
+
+#define RXE_GRH_BYTES	40
+
+/**
+ * rxe_sge_copy() - copy between a buffer and the memory an SGE list names
+ * @qp: the QP whose PD the lkeys must belong to
+ * @sge: the SGEs (already bounded by the caller)
+ * @nsge: how many
+ * @cur: in/out: current SGE
+ * @off: in/out: offset in it
+ * @buf: kernel buffer
+ * @len: bytes
+ * @to_mem: true to write the SGEs' memory (needs local write access)
+ *
+ * Return: 0, -ENOSPC when the SGEs are too short, -EACCES for a bad lkey
+ * or range.
+ */
+int rxe_sge_copy(struct rxe_qp *qp, const struct rxe_sge *sge, u32 nsge,
+		 u32 *cur, u32 *off, void *buf, u32 len, bool to_mem)
+{
+	struct rxe_dev *rdev = to_rdev(qp->ibqp.device);
+	struct rxe_mr *mr;
+	u8 *p = buf;
+	u32 n;
+	int err;
+
+	while (len) {
+		if (*cur >= nsge)
+			return -ENOSPC;
+		if (*off >= sge[*cur].length) {
+			(*cur)++;
+			*off = 0;
+			continue;
+		}
+		n = min(len, sge[*cur].length - *off);
+		mr = rxe_mr_lookup(rdev, sge[*cur].lkey, qp->ibqp.pd,
+				   to_mem ? IB_ACCESS_LOCAL_WRITE : 0, false);
+		if (!mr)
+			return -EACCES;
+		err = rxe_mr_copy(mr, sge[*cur].addr + *off, p, n, to_mem);
+		rxe_mr_put(mr);
+		if (err)
+			return -EACCES;
+		p += n;
+		len -= n;
+		*off += n;
+	}
+	return 0;
+}
+
+/**
+ * rxe_sge_skip() - advance an SGE cursor
+ * @sge: the SGEs
+ * @nsge: how many
+ * @cur: in/out: current SGE
+ * @off: in/out: offset in it
+ * @skip: bytes to move forward
+ *
+ * Return: 0, or -ENOSPC if the SGEs end first.
+ */
+int rxe_sge_skip(const struct rxe_sge *sge, u32 nsge, u32 *cur, u32 *off,
+		 u32 skip)
+{
+	u32 n;
+
+	while (skip) {
+		if (*cur >= nsge)
+			return -ENOSPC;
+		if (*off >= sge[*cur].length) {
+			(*cur)++;
+			*off = 0;
+			continue;
+		}
+		n = min(skip, sge[*cur].length - *off);
+		*off += n;
+		skip -= n;
+	}
+	return 0;
+}
+
+static void rxe_srq_event(struct rxe_srq *srq, enum ib_event_type type)
+{
+	struct ib_event ev = {
+		.device = srq->ibsrq.device,
+		.element.srq = &srq->ibsrq,
+		.event = type,
+	};
+
+	if (srq->ibsrq.event_handler)
+		srq->ibsrq.event_handler(&ev, srq->ibsrq.srq_context);
+}
+
+/*
+ * Take the next receive WQE into qp->resp_wqe.  Return its RQ index in
+ * @idx (meaningless for an SRQ) and the SGE bound in @max_sge.
+ */
+static bool rxe_resp_get_wqe(struct rxe_qp *qp, u32 *idx, u32 *max_sge)
+{
+	struct rxe_srq *srq = qp->srq;
+	unsigned long flags;
+	bool limit = false;
+	size_t n;
+
+	if (srq) {
+		spin_lock_irqsave(&srq->lock, flags);
+		if (rxe_queue_empty(&srq->rq)) {
+			spin_unlock_irqrestore(&srq->lock, flags);
+			return false;
+		}
+		n = min_t(size_t, qp->resp_wqe_size, 1UL << srq->rq.log2_elem);
+		memcpy(qp->resp_wqe, rxe_queue_consumer_slot(&srq->rq), n);
+		*max_sge = min_t(size_t, srq->max_sge,
+				 (n - sizeof(struct rxe_recv_wqe)) /
+				 sizeof(struct rxe_sge));
+		rxe_queue_advance_cons(&srq->rq);
+		if (srq->limit && rxe_queue_count(&srq->rq) < srq->limit) {
+			srq->limit = 0;
+			limit = true;
+		}
+		spin_unlock_irqrestore(&srq->lock, flags);
+		if (limit)
+			rxe_srq_event(srq, IB_EVENT_SRQ_LIMIT_REACHED);
+		return true;
+	}
+
+	spin_lock_irqsave(&qp->rq_lock, flags);
+	if (!qp->rq.buf || rxe_queue_empty(&qp->rq)) {
+		spin_unlock_irqrestore(&qp->rq_lock, flags);
+		return false;
+	}
+	*idx = qp->rq.cons;
+	memcpy(qp->resp_wqe, rxe_queue_consumer_slot(&qp->rq),
+	       qp->resp_wqe_size);
+	*max_sge = qp->rq_max_sge;
+	spin_unlock_irqrestore(&qp->rq_lock, flags);
+	return true;
+}
+
+/* Retire an RQ WQE; false if a flush already did. */
+static bool rxe_resp_retire_wqe(struct rxe_qp *qp, u32 idx)
+{
+	unsigned long flags;
+	bool ok = false;
+
+	if (qp->srq)
+		return true;
+	spin_lock_irqsave(&qp->rq_lock, flags);
+	if (qp->rq.cons == idx) {
+		rxe_queue_advance_cons(&qp->rq);
+		ok = true;
+	}
+	spin_unlock_irqrestore(&qp->rq_lock, flags);
+	return ok;
+}
+
+static void rxe_resp_rc(struct rxe_qp *qp, struct sk_buff *skb);
+
+static void rxe_resp_ud(struct rxe_qp *qp, struct sk_buff *skb)
+{
+	struct rxe_dev *rdev = to_rdev(qp->ibqp.device);
+	struct rxe_recv_wqe *wqe = qp->resp_wqe;
+	struct rxe_pkt *pkt = rxe_pkt(skb);
+	const u8 *bth = skb->data;
+	u32 flags = rxe_op_flags(pkt->opcode);
+	enum ib_wc_status status = IB_WC_SUCCESS;
+	u8 grh[RXE_GRH_BYTES];
+	struct ib_wc wc = {};
+	u32 idx = 0, max_sge, i, cur = 0, off = 0;
+	u64 room = 0;
+
+	if (!(flags & RXE_OPF_RWR) || !(flags & RXE_OPF_DETH)) {
+		rxe_counter_inc(rdev, RXE_CNT_RCVD_BAD_HDR);
+		return;
+	}
+	if (!rxe_resp_get_wqe(qp, &idx, &max_sge)) {
+		rxe_counter_inc(rdev, RXE_CNT_RCVD_NO_WQE);
+		return;
+	}
+
+	if (wqe->dma.num_sge > max_sge) {
+		status = IB_WC_LOC_QP_OP_ERR;
+		goto complete;
+	}
+	for (i = 0; i < wqe->dma.num_sge; i++)
+		room += wqe->dma.sge[i].length;
+	if (room < RXE_GRH_BYTES + (u64)pkt->paylen) {
+		status = IB_WC_LOC_LEN_ERR;
+		goto complete;
+	}
+
+	if (pkt->ipv6) {
+		memcpy(grh, ipv6_hdr(skb), sizeof(grh));
+	} else {
+		memset(grh, 0, RXE_GRH_BYTES - RXE_IPV4_HDR_BYTES);
+		memcpy(grh + RXE_GRH_BYTES - RXE_IPV4_HDR_BYTES, ip_hdr(skb),
+		       RXE_IPV4_HDR_BYTES);
+	}
+	if (rxe_sge_copy(qp, wqe->dma.sge, wqe->dma.num_sge, &cur, &off, grh,
+			 RXE_GRH_BYTES, true) ||
+	    rxe_sge_copy(qp, wqe->dma.sge, wqe->dma.num_sge, &cur, &off,
+			 (void *)(bth + rxe_op_hdr_len(pkt->opcode)),
+			 pkt->paylen, true)) {
+		status = IB_WC_LOC_PROT_ERR;
+		goto complete;
+	}
+
+complete:
+	pr_debug("qp#%u recv paylen %u: status %d\n", qp->ibqp.qp_num,
+		 pkt->paylen, status);
+	if (!rxe_resp_retire_wqe(qp, idx))
+		return;
+	wc.wr_id = wqe->wr_id;
+	wc.status = status;
+	wc.qp = &qp->ibqp;
+	wc.opcode = IB_WC_RECV;
+	if (status == IB_WC_SUCCESS) {
+		wc.byte_len = RXE_GRH_BYTES + pkt->paylen;
+		wc.wc_flags = IB_WC_GRH;
+		if (flags & RXE_OPF_IMMDT) {
+			wc.wc_flags |= IB_WC_WITH_IMM;
+			wc.ex.imm_data = rxe_immdt_imm(bth +
+					rxe_op_hdr_off(pkt->opcode,
+						       RXE_HDR_IMMDT));
+		}
+		wc.src_qp = rxe_deth_sqp(bth + rxe_op_hdr_off(pkt->opcode,
+							      RXE_HDR_DETH));
+		wc.port_num = 1;
+		if (!qp->is_user) {
+			wc.wc_flags |= IB_WC_WITH_NETWORK_HDR_TYPE;
+			wc.network_hdr_type = pkt->ipv6 ? RDMA_NETWORK_IPV6 :
+							  RDMA_NETWORK_IPV4;
+		}
+	}
+	if (rxe_cq_post(qp->rcq, &wc, rxe_bth_se(bth)))
+		rxe_qp_set_error(qp);
+	else if (status != IB_WC_SUCCESS && status != IB_WC_LOC_LEN_ERR)
+		/* A malformed or unusable receive WQE is fatal (class A). */
+		rxe_qp_set_error(qp);
+}
+
+/**
+ * rxe_responder() - execute the next queued request of a QP
+ * @qp: the QP
+ *
+ * Return: true if there may be more to do.
+ */
+bool rxe_responder(struct rxe_qp *qp)
+{
+	struct sk_buff *skb;
+	enum ib_qp_state state;
+
+	skb = skb_dequeue(&qp->req_pkts);
+	if (!skb)
+		return false;
+	state = rxe_qp_state(qp);
+	if (state >= IB_QPS_RTR && state != IB_QPS_ERR && qp->resp_wqe) {
+		if (qp->ibqp.qp_type == IB_QPT_UD ||
+		    qp->ibqp.qp_type == IB_QPT_GSI)
+			rxe_resp_ud(qp, skb);
+		else
+			rxe_resp_rc(qp, skb);
+	}
+	kfree_skb(skb);
+	return true;
+}
+
+/* Serialises all atomics of all devices, as one memory bus would. */
+static DEFINE_SPINLOCK(rxe_atomic_lock);
+
+/*
+ * Build a response packet (ACK, NAK, read response, atomic ack) for PSN
+ * @psn; the payload area of @paylen bytes is left for the caller.
+ */
+static struct sk_buff *rxe_resp_pkt(struct rxe_qp *qp, u8 opcode, u32 psn,
+				    u8 syn, u32 paylen, struct rxe_av *av)
+{
+	struct rxe_dev *rdev = to_rdev(qp->ibqp.device);
+	u32 flags = rxe_op_flags(opcode);
+	unsigned int hdr = rxe_op_hdr_len(opcode);
+	u8 pad = rxe_pad_len(paylen);
+	struct sk_buff *skb;
+	u8 *bth, *aeth;
+
+	if (rxe_qp_av(qp, av))
+		return NULL;
+	skb = rxe_net_alloc_skb(rdev, av, hdr + paylen + pad);
+	if (!skb)
+		return NULL;
+	bth = skb->data;
+	rxe_bth_init(bth, opcode, false, pad, RXE_DEFAULT_PKEY,
+		     qp->attr.dest_qp_num, false, psn);
+	if (flags & RXE_OPF_AETH) {
+		aeth = bth + rxe_op_hdr_off(opcode, RXE_HDR_AETH);
+		rxe_aeth_set_syn(aeth, syn);
+		rxe_aeth_set_msn(aeth, qp->resp_msn);
+	}
+	memset(bth + hdr + paylen, 0, pad);
+	return skb;
+}
+
+static void rxe_resp_ack(struct rxe_qp *qp, u32 psn, u8 syn)
+{
+	struct sk_buff *skb;
+	struct rxe_av av;
+
+	skb = rxe_resp_pkt(qp, RXE_OP_RC_ACK, psn, syn, 0, &av);
+	if (skb)
+		rxe_net_xmit(to_rdev(qp->ibqp.device), qp, &av, skb);
+}
+
+/* Class C error: NAK it (RC) and put the QP in error. */
+static void rxe_resp_fatal(struct rxe_qp *qp, u32 psn, u8 syn)
+{
+	if (qp->ibqp.qp_type == IB_QPT_RC)
+		rxe_resp_ack(qp, psn, syn);
+	rxe_qp_set_error(qp);
+}
+
+static bool rxe_qp_access(struct rxe_qp *qp, int access)
+{
+	unsigned long flags;
+	int a;
+
+	spin_lock_irqsave(&qp->state_lock, flags);
+	a = qp->attr.qp_access_flags;
+	spin_unlock_irqrestore(&qp->state_lock, flags);
+	return (a & access) == access;
+}
+
+/* Send the responses of an RDMA READ starting at PSN @psn. */
+static int rxe_resp_read(struct rxe_qp *qp, struct sk_buff *req, u32 *npsn)
+{
+	struct rxe_dev *rdev = to_rdev(qp->ibqp.device);
+	struct rxe_pkt *pkt = rxe_pkt(req);
+	const u8 *reth = req->data + rxe_op_hdr_off(pkt->opcode,
+						    RXE_HDR_RETH);
+	u64 va = rxe_reth_va(reth), iova = 0;
+	u32 rkey = rxe_reth_rkey(reth), len = rxe_reth_len(reth);
+	u32 mtu = rxe_qp_mtu(qp), n, psn = pkt->psn;
+	struct rxe_mr *mr = NULL;
+	struct sk_buff *skb;
+	struct rxe_av av;
+	bool first = true, last;
+	u8 op;
+
+	if (!rxe_qp_access(qp, IB_ACCESS_REMOTE_READ))
+		return RXE_AETH_NAK_INV_REQ;
+	if (len) {
+		mr = rxe_mr_from_rkey(rdev, qp, rkey, va, len,
+				      IB_ACCESS_REMOTE_READ, &iova);
+		if (!mr)
+			return RXE_AETH_NAK_REM_ACCESS;
+	}
+	*npsn = len > mtu ? DIV_ROUND_UP(len, mtu) : 1;
+	do {
+		n = min(len, mtu);
+		last = n == len;
+		if (first)
+			op = last ? RXE_OP_RC_READ_RESP_ONLY :
+				    RXE_OP_RC_READ_RESP_FIRST;
+		else
+			op = last ? RXE_OP_RC_READ_RESP_LAST :
+				    RXE_OP_RC_READ_RESP_MIDDLE;
+		skb = rxe_resp_pkt(qp, op, psn, RXE_AETH_ACK, n, &av);
+		if (!skb)
+			break;
+		if (n && rxe_mr_copy(mr, iova, skb->data + rxe_op_hdr_len(op),
+				     n, false)) {
+			kfree_skb(skb);
+			rxe_mr_put(mr);
+			return RXE_AETH_NAK_REM_ACCESS;
+		}
+		rxe_net_xmit(rdev, qp, &av, skb);
+		iova += n;
+		len -= n;
+		psn = rxe_psn_next(psn);
+		first = false;
+	} while (len);
+	if (mr)
+		rxe_mr_put(mr);
+	return 0;
+}
+
+static int rxe_resp_atomic(struct rxe_qp *qp, struct sk_buff *req)
+{
+	struct rxe_dev *rdev = to_rdev(qp->ibqp.device);
+	struct rxe_pkt *pkt = rxe_pkt(req);
+	const u8 *ah = req->data + rxe_op_hdr_off(pkt->opcode,
+						  RXE_HDR_ATMETH);
+	u64 va = rxe_atmeth_va(ah), iova, orig;
+	struct sk_buff *skb;
+	struct rxe_mr *mr;
+	struct rxe_av av;
+	u64 *p;
+
+	if (!rxe_qp_access(qp, IB_ACCESS_REMOTE_ATOMIC))
+		return RXE_AETH_NAK_INV_REQ;
+	if (va & 7)
+		return RXE_AETH_NAK_INV_REQ;
+	mr = rxe_mr_from_rkey(rdev, qp, rxe_atmeth_rkey(ah), va, 8,
+			      IB_ACCESS_REMOTE_ATOMIC, &iova);
+	if (!mr)
+		return RXE_AETH_NAK_REM_ACCESS;
+	p = rxe_mr_iova_to_va(mr, iova, 8);
+	if (!p) {
+		rxe_mr_put(mr);
+		return RXE_AETH_NAK_REM_ACCESS;
+	}
+	spin_lock_bh(&rxe_atomic_lock);
+	orig = *p;
+	if ((pkt->opcode & RXE_OP_KIND_MASK) == RXE_OPK_CMP_SWAP) {
+		if (orig == rxe_atmeth_compare(ah))
+			*p = rxe_atmeth_swap_add(ah);
+	} else {
+		*p = orig + rxe_atmeth_swap_add(ah);
+	}
+	spin_unlock_bh(&rxe_atomic_lock);
+	rxe_mr_put(mr);
+
+	qp->resp_msn = (qp->resp_msn + 1) & RXE_MSN_MASK;
+	skb = rxe_resp_pkt(qp, RXE_OP_RC_ATOMIC_ACK, pkt->psn, RXE_AETH_ACK,
+			   0, &av);
+	if (skb) {
+		rxe_atmack_set_orig(skb->data +
+				    rxe_op_hdr_off(RXE_OP_RC_ATOMIC_ACK,
+						   RXE_HDR_ATMACK), orig);
+		rxe_net_xmit(rdev, qp, &av, skb);
+	}
+	return 0;
+}
+
+/* Write a receive completion for the WQE in qp->resp_wqe. */
+static void rxe_resp_recv_cqe(struct rxe_qp *qp, struct sk_buff *skb,
+			      enum ib_wc_status status, bool write_imm)
+{
+	struct rxe_recv_wqe *wqe = qp->resp_wqe;
+	struct rxe_pkt *pkt = rxe_pkt(skb);
+	u32 flags = rxe_op_flags(pkt->opcode);
+	const u8 *bth = skb->data;
+	struct ib_wc wc = {};
+	u32 rkey;
+
+	qp->resp_busy = false;
+	if (!rxe_resp_retire_wqe(qp, qp->resp_idx))
+		return;
+	wc.wr_id = wqe->wr_id;
+	wc.status = status;
+	wc.qp = &qp->ibqp;
+	wc.opcode = write_imm ? IB_WC_RECV_RDMA_WITH_IMM : IB_WC_RECV;
+	if (status == IB_WC_SUCCESS) {
+		wc.byte_len = qp->resp_len;
+		wc.wc_flags = IB_WC_GRH;
+		if (flags & RXE_OPF_IMMDT) {
+			wc.wc_flags |= IB_WC_WITH_IMM;
+			wc.ex.imm_data = rxe_immdt_imm(bth +
+					rxe_op_hdr_off(pkt->opcode,
+						       RXE_HDR_IMMDT));
+		}
+		if (flags & RXE_OPF_IETH) {
+			rkey = rxe_ieth_rkey(bth + rxe_op_hdr_off(pkt->opcode,
+								  RXE_HDR_IETH));
+			wc.wc_flags |= IB_WC_WITH_INVALIDATE;
+			wc.ex.invalidate_rkey = rkey;
+			rxe_invalidate_key(to_rdev(qp->ibqp.device), qp, rkey,
+					   true);
+		}
+		wc.src_qp = qp->attr.dest_qp_num;
+		wc.port_num = 1;
+		if (!qp->is_user) {
+			wc.wc_flags |= IB_WC_WITH_NETWORK_HDR_TYPE;
+			wc.network_hdr_type = pkt->ipv6 ? RDMA_NETWORK_IPV6 :
+							  RDMA_NETWORK_IPV4;
+		}
+	}
+	if (rxe_cq_post(qp->rcq, &wc, rxe_bth_se(bth)))
+		rxe_qp_set_error(qp);
+}
+
+/* Execute an in-order request.  Return 0 or a NAK syndrome. */
+static int rxe_resp_execute(struct rxe_qp *qp, struct sk_buff *skb,
+			    u32 *npsn)
+{
+	struct rxe_dev *rdev = to_rdev(qp->ibqp.device);
+	struct rxe_pkt *pkt = rxe_pkt(skb);
+	u32 flags = rxe_op_flags(pkt->opcode);
+	const u8 *data = skb->data + rxe_op_hdr_len(pkt->opcode);
+	struct rxe_recv_wqe *wqe = qp->resp_wqe;
+	struct rxe_mr *mr;
+	const u8 *reth;
+	u64 iova;
+	int err;
+
+	*npsn = 1;
+	if (flags & RXE_OPF_READ)
+		return rxe_resp_read(qp, skb, npsn);
+	if (flags & RXE_OPF_ATOMIC)
+		return rxe_resp_atomic(qp, skb);
+
+	if (flags & RXE_OPF_SEND) {
+		if (!!(flags & RXE_OPF_START) == qp->resp_busy)
+			return RXE_AETH_NAK_INV_REQ;
+	} else if (!!(flags & RXE_OPF_START) == qp->resp_wr_active) {
+		return RXE_AETH_NAK_INV_REQ;
+	}
+
+	/* Take the receive WQE first: no WQE means RNR, nothing done. */
+	if (flags & RXE_OPF_RWR && !qp->resp_busy) {
+		if (!rxe_resp_get_wqe(qp, &qp->resp_idx, &qp->resp_max_sge))
+			return RXE_AETH_TYPE_RNR_NAK;
+		if (wqe->dma.num_sge > qp->resp_max_sge) {
+			rxe_resp_recv_cqe(qp, skb, IB_WC_LOC_QP_OP_ERR, false);
+			return RXE_AETH_NAK_REM_OP;
+		}
+		qp->resp_busy = true;
+		qp->resp_cur = 0;
+		qp->resp_off = 0;
+		qp->resp_len = 0;
+	}
+
+	if (flags & RXE_OPF_SEND) {
+		err = rxe_sge_copy(qp, wqe->dma.sge, wqe->dma.num_sge,
+				   &qp->resp_cur, &qp->resp_off, (void *)data,
+				   pkt->paylen, true);
+		if (err) {
+			rxe_resp_recv_cqe(qp, skb, err == -ENOSPC ?
+					  IB_WC_LOC_LEN_ERR :
+					  IB_WC_LOC_PROT_ERR, false);
+			return err == -ENOSPC ? RXE_AETH_NAK_INV_REQ :
+						RXE_AETH_NAK_REM_OP;
+		}
+		qp->resp_len += pkt->paylen;
+		if (flags & RXE_OPF_END) {
+			qp->resp_msn = (qp->resp_msn + 1) & RXE_MSN_MASK;
+			rxe_resp_recv_cqe(qp, skb, IB_WC_SUCCESS, false);
+		}
+		return 0;
+	}
+
+	/* RDMA WRITE */
+	if (!rxe_qp_access(qp, IB_ACCESS_REMOTE_WRITE))
+		return RXE_AETH_NAK_INV_REQ;
+	if (flags & RXE_OPF_START) {
+		reth = skb->data + rxe_op_hdr_off(pkt->opcode, RXE_HDR_RETH);
+		qp->resp_va = rxe_reth_va(reth);
+		qp->resp_rkey = rxe_reth_rkey(reth);
+		qp->resp_left = rxe_reth_len(reth);
+		qp->resp_wr_active = true;
+		if (flags & RXE_OPF_RWR)
+			qp->resp_len = qp->resp_left;
+	}
+	if (pkt->paylen > qp->resp_left ||
+	    ((flags & RXE_OPF_END) && pkt->paylen != qp->resp_left)) {
+		qp->resp_wr_active = false;
+		return RXE_AETH_NAK_INV_REQ;
+	}
+	if (pkt->paylen) {
+		mr = rxe_mr_from_rkey(rdev, qp, qp->resp_rkey, qp->resp_va,
+				      pkt->paylen, IB_ACCESS_REMOTE_WRITE,
+				      &iova);
+		if (!mr) {
+			qp->resp_wr_active = false;
+			return RXE_AETH_NAK_REM_ACCESS;
+		}
+		err = rxe_mr_copy(mr, iova, (void *)data, pkt->paylen, true);
+		rxe_mr_put(mr);
+		if (err) {
+			qp->resp_wr_active = false;
+			return RXE_AETH_NAK_REM_ACCESS;
+		}
+	}
+	qp->resp_va += pkt->paylen;
+	qp->resp_left -= pkt->paylen;
+	if (flags & RXE_OPF_END) {
+		qp->resp_wr_active = false;
+		qp->resp_msn = (qp->resp_msn + 1) & RXE_MSN_MASK;
+		if (flags & RXE_OPF_COMP)
+			rxe_resp_recv_cqe(qp, skb, IB_WC_SUCCESS, true);
+	}
+	return 0;
+}
+
+static void rxe_resp_rc(struct rxe_qp *qp, struct sk_buff *skb)
+{
+	struct rxe_dev *rdev = to_rdev(qp->ibqp.device);
+	struct rxe_pkt *pkt = rxe_pkt(skb);
+	bool rc = qp->ibqp.qp_type == IB_QPT_RC;
+	u32 flags = rxe_op_flags(pkt->opcode), npsn, exp = qp->resp_psn;
+	s32 c = rxe_psn_cmp(pkt->psn, exp);
+	unsigned long irqf;
+	int syn;
+	u8 rnr;
+
+	if (c > 0) {
+		rxe_counter_inc(rdev, RXE_CNT_OUT_OF_SEQ_REQ);
+		if (!rc) {
+			/* UC: a lost packet kills the message in progress. */
+			qp->resp_psn = rxe_psn_next(pkt->psn);
+			qp->resp_wr_active = false;
+			if (qp->resp_busy) {
+				rxe_resp_recv_cqe(qp, skb, IB_WC_LOC_LEN_ERR,
+						  false);
+			}
+			if (!(flags & RXE_OPF_START))
+				return;
+			exp = pkt->psn;
+		} else {
+			if (!qp->resp_nak_sent) {
+				qp->resp_nak_sent = true;
+				rxe_resp_ack(qp, exp, RXE_AETH_NAK_PSN_SEQ);
+			}
+			return;
+		}
+	} else if (c < 0) {
+		rxe_counter_inc(rdev, RXE_CNT_DUP_REQ);
+		if (!rc)
+			return;
+		if (flags & RXE_OPF_READ) {
+			/* Reading again is harmless: replay it. */
+			rxe_resp_read(qp, skb, &npsn);
+			return;
+		}
+		if (flags & RXE_OPF_ATOMIC)
+			return;
+		if (rxe_bth_ackreq(skb->data))
+			rxe_resp_ack(qp, rxe_psn_add(exp, RXE_PSN_MASK),
+				     RXE_AETH_ACK);
+		return;
+	}
+
+	syn = rxe_resp_execute(qp, skb, &npsn);
+	if (syn == RXE_AETH_TYPE_RNR_NAK) {
+		rxe_counter_inc(rdev, RXE_CNT_SND_RNR);
+		if (rc) {
+			spin_lock_irqsave(&qp->state_lock, irqf);
+			rnr = qp->attr.min_rnr_timer;
+			spin_unlock_irqrestore(&qp->state_lock, irqf);
+			rxe_resp_ack(qp, pkt->psn, rxe_aeth_rnr_nak(rnr));
+		}
+		return;
+	}
+	if (syn) {
+		rxe_resp_fatal(qp, pkt->psn, syn);
+		return;
+	}
+	qp->resp_nak_sent = false;
+	qp->resp_psn = rxe_psn_add(pkt->psn, npsn);
+	if (rc && rxe_bth_ackreq(skb->data) &&
+	    !(flags & (RXE_OPF_READ | RXE_OPF_ATOMIC)))
+		rxe_resp_ack(qp, pkt->psn, RXE_AETH_ACK);
+}

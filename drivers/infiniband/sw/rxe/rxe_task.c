@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * rxe-odp: the per-QP execution context.
+ *
+ * Everything a QP does that touches memory (building packets from send
+ * WQEs, placing received payloads, writing completions) runs in one work
+ * item per QP on rxe_wq, in process context, so that a later on-demand
+ * paging fault may sleep.  The UDP receive hook and the verbs entry points
+ * only queue and kick.
+ *
+ * Serialisation: a work item never runs concurrently with itself on one
+ * workqueue, so the requester, responder and completer of a QP are
+ * serialised without a lock; a kick while the work runs queues it again,
+ * so no kick is lost.  rxe_wq is WQ_MEM_RECLAIM because storage and swap
+ * can sit on top of RDMA (NVMe-oF, NFS/RDMA); nothing here ever flushes
+ * rxe_wq as a whole, only cancels one QP's work from destroy_qp, which runs
+ * in process context and never on rxe_wq.
+ *
+ * Lifetime: rxe_qp_task_stop() (first step of destroy_qp) sets
+ * work_stopped under work_lock, after which rxe_qp_kick() queues nothing,
+ * then cancels the work and waits for a running instance.  Receive-path
+ * lookups that raced with it may still queue packets until destroy_qp has
+ * waited for the last QP reference; rxe_qp_task_cleanup() purges them.
+ */
+#include <linux/hash.h>
+#include <linux/slab.h>
+
+#include "rxe.h"
+#include "rxe_wire.h"
+
+static struct workqueue_struct *rxe_wq;
+
+/* Work done per run before the item requeues itself, for fairness. */
+#define RXE_WORK_BUDGET	64
+
+int rxe_task_init(void)
+{
+	rxe_wq = alloc_workqueue("rxe_odp", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	return rxe_wq ? 0 : -ENOMEM;
+}
+
+void rxe_task_exit(void)
+{
+	/* Every QP is gone (devices are unregistered first). */
+	destroy_workqueue(rxe_wq);
+}
+
+/**
+ * rxe_qp_kick() - make sure the QP's work runs (again)
+ * @qp: the QP
+ *
+ * Any context.  Does nothing once destroy has begun.
+ */
+void rxe_qp_kick(struct rxe_qp *qp)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&qp->work_lock, flags);
+	if (!qp->work_stopped)
+		queue_work(rxe_wq, &qp->work);
+	spin_unlock_irqrestore(&qp->work_lock, flags);
+}
+
+static void rxe_qp_work(struct work_struct *work)
+{
+	struct rxe_qp *qp = container_of(work, struct rxe_qp, work);
+	bool more = false;
+	int i;
+
+	for (i = 0; i < RXE_WORK_BUDGET; i++) {
+		more = rxe_completer(qp);
+		more |= rxe_responder(qp);
+		more |= rxe_requester(qp);
+		if (!more)
+			return;
+	}
+	/* Let other QPs run; come back for the rest. */
+	rxe_qp_kick(qp);
+}
+
+static void rxe_retry_timer_fn(struct timer_list *t)
+{
+	struct rxe_qp *qp = from_timer(qp, t, retry_timer);
+
+	set_bit(0, &qp->retry_due);
+	rxe_qp_kick(qp);
+}
+
+/**
+ * rxe_qp_task_init() - set up a new QP's transport
+ * @qp: the QP, whose rings already exist
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int rxe_qp_task_init(struct rxe_qp *qp)
+{
+	INIT_WORK(&qp->work, rxe_qp_work);
+	spin_lock_init(&qp->work_lock);
+	qp->work_stopped = false;
+	skb_queue_head_init(&qp->req_pkts);
+	skb_queue_head_init(&qp->resp_pkts);
+	timer_setup(&qp->retry_timer, rxe_retry_timer_fn, 0);
+
+	if (qp->sq.buf) {
+		qp->sq_meta = kcalloc(qp->sq.index_mask + 1,
+				      sizeof(*qp->sq_meta), GFP_KERNEL);
+		if (!qp->sq_meta)
+			return -ENOMEM;
+	}
+	qp->req_wqe_size = qp->sq.buf ? 1UL << qp->sq.log2_elem : 0;
+	if (qp->srq)
+		qp->resp_wqe_size = 1UL << qp->srq->rq.log2_elem;
+	else
+		qp->resp_wqe_size = qp->rq.buf ? 1UL << qp->rq.log2_elem : 0;
+	/* A resized SRQ may get larger slots: leave room for the maximum. */
+	if (qp->srq)
+		qp->resp_wqe_size = max_t(size_t, qp->resp_wqe_size,
+					  sizeof(struct rxe_recv_wqe) +
+					  RXE_MAX_SRQ_SGE *
+					  sizeof(struct rxe_sge));
+	if (qp->req_wqe_size) {
+		qp->req_wqe = kzalloc(qp->req_wqe_size, GFP_KERNEL);
+		if (!qp->req_wqe) {
+			kfree(qp->sq_meta);
+			qp->sq_meta = NULL;
+			return -ENOMEM;
+		}
+	}
+	if (qp->resp_wqe_size) {
+		qp->resp_wqe = kzalloc(qp->resp_wqe_size, GFP_KERNEL);
+		if (!qp->resp_wqe) {
+			kfree(qp->req_wqe);
+			qp->req_wqe = NULL;
+			kfree(qp->sq_meta);
+			qp->sq_meta = NULL;
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/**
+ * rxe_qp_task_stop() - stop a QP's work for good (destroy_qp)
+ * @qp: the QP
+ *
+ * Process context; must not be called from rxe_wq.
+ */
+void rxe_qp_task_stop(struct rxe_qp *qp)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&qp->work_lock, flags);
+	qp->work_stopped = true;
+	spin_unlock_irqrestore(&qp->work_lock, flags);
+	/* The work may arm the timer; the timer only kicks (refused now). */
+	cancel_work_sync(&qp->work);
+	del_timer_sync(&qp->retry_timer);
+	skb_queue_purge(&qp->req_pkts);
+	skb_queue_purge(&qp->resp_pkts);
+}
+
+/**
+ * rxe_qp_task_cleanup() - free what the transport of a dead QP holds
+ * @qp: the QP; its work is stopped (or never ran) and no lookup holds it
+ */
+void rxe_qp_task_cleanup(struct rxe_qp *qp)
+{
+	skb_queue_purge(&qp->req_pkts);
+	skb_queue_purge(&qp->resp_pkts);
+	kfree(qp->req_wqe);
+	qp->req_wqe = NULL;
+	kfree(qp->resp_wqe);
+	qp->resp_wqe = NULL;
+	kfree(qp->sq_meta);
+	qp->sq_meta = NULL;
+}
+
+/**
+ * rxe_qp_task_modify() - follow a successful modify_qp
+ * @qp: the QP
+ * @attr: the attributes given
+ * @mask: which of them
+ * @cur: state before
+ * @next: state after
+ *
+ * Called after the state lock is dropped and the rings flushed.  The
+ * transport fields written here are only used by the work from RTR/RTS
+ * on, and the verbs consumer does not modify a QP concurrently with
+ * itself; modify to RESET or ERR first stops the work from using them.
+ */
+void rxe_qp_task_modify(struct rxe_qp *qp, const struct ib_qp_attr *attr,
+			int mask, enum ib_qp_state cur, enum ib_qp_state next)
+{
+	u32 qpn = qp->ibqp.qp_num;
+
+	if (mask & IB_QP_SQ_PSN)
+		WRITE_ONCE(qp->req_psn, attr->sq_psn & RXE_PSN_MASK);
+	if (cur == IB_QPS_RESET && next != IB_QPS_RESET)
+		/* Stock's choice, so captures look alike. */
+		WRITE_ONCE(qp->src_port,
+			   0xc000 + (hash_32(qpn, 14) & 0x3fff));
+	if (mask & IB_QP_AV)
+		WRITE_ONCE(qp->src_port,
+			   rdma_get_udp_sport(attr->ah_attr.grh.flow_label,
+					      qpn, qp->attr.dest_qp_num));
+	if (mask & IB_QP_RQ_PSN)
+		WRITE_ONCE(qp->resp_psn, attr->rq_psn & RXE_PSN_MASK);
+	if (mask & IB_QP_RETRY_CNT)
+		WRITE_ONCE(qp->retry_left, attr->retry_cnt);
+	if (mask & IB_QP_RNR_RETRY)
+		WRITE_ONCE(qp->rnr_left, attr->rnr_retry);
+	if (next == IB_QPS_RESET || next == IB_QPS_ERR) {
+		skb_queue_purge(&qp->req_pkts);
+		skb_queue_purge(&qp->resp_pkts);
+	}
+	if (next == IB_QPS_RESET && cur != IB_QPS_RESET) {
+		/*
+		 * No flush_work() here: a kernel consumer may modify the QP
+		 * from a completion handler our work called.  The work does
+		 * nothing in RESET, and clamps req_next into the ring.
+		 */
+		del_timer(&qp->retry_timer);
+		qp->req_next = qp->sq.cons;
+		qp->req_off = 0;
+		qp->req_hold = false;
+		clear_bit(0, &qp->retry_due);
+		qp->resp_msn = 0;
+		qp->resp_nak_sent = false;
+		qp->resp_busy = false;
+		qp->resp_wr_active = false;
+	}
+	if (next == IB_QPS_RTS || next == IB_QPS_ERR)
+		rxe_qp_kick(qp);
+}
