@@ -462,6 +462,7 @@ void rxe_qp_task_cleanup(struct rxe_qp *qp);
 void rxe_qp_task_modify(struct rxe_qp *qp, const struct ib_qp_attr *attr,
 			int mask, enum ib_qp_state cur, enum ib_qp_state next);
 void rxe_qp_kick(struct rxe_qp *qp);
+void rxe_qp_run_sync(struct rxe_qp *qp);
 
 /* rxe_req.c, rxe_resp.c: requester and responder; true if more work */
 bool rxe_requester(struct rxe_qp *qp);
@@ -470,6 +471,7 @@ bool rxe_completer(struct rxe_qp *qp);
 void rxe_req_complete(struct rxe_qp *qp, u32 idx,
 		      const struct rxe_send_wqe *wqe, enum ib_wc_status status);
 void rxe_req_rewind(struct rxe_qp *qp, u32 psn);
+void rxe_req_arm_timer(struct rxe_qp *qp);
 u32 rxe_qp_mtu(struct rxe_qp *qp);
 int rxe_qp_av(struct rxe_qp *qp, struct rxe_av *av);
 int rxe_sge_skip(const struct rxe_sge *sge, u32 nsge, u32 *cur, u32 *off,

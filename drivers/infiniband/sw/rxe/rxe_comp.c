@@ -48,8 +48,10 @@ static void rxe_comp_progress(struct rxe_qp *qp)
 	qp->retry_left = qp->attr.retry_cnt;
 	qp->rnr_left = qp->attr.rnr_retry;
 	spin_unlock_irqrestore(&qp->state_lock, flags);
-	if (qp->sq.cons == qp->req_next)
-		del_timer(&qp->retry_timer);
+	/* Progress: the timeout runs from now for what is left. */
+	del_timer(&qp->retry_timer);
+	if (qp->sq.cons != qp->req_next)
+		rxe_req_arm_timer(qp);
 }
 
 /* Retire the SEND/WRITE WQEs acknowledged by PSN @psn. */

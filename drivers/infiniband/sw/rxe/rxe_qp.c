@@ -657,7 +657,7 @@ static int rxe_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 		}
 		if (state < IB_QPS_RTS)
 			return -EINVAL;
-		rxe_qp_kick(qp);
+		rxe_qp_run_sync(qp);
 		return 0;
 	}
 	if (state < IB_QPS_RTS) {

@@ -288,7 +288,8 @@ static enum ib_wc_status rxe_req_local(struct rxe_qp *qp,
 	}
 }
 
-static void rxe_req_arm_timer(struct rxe_qp *qp)
+/* Start the retransmission timer unless it runs (RC only). */
+void rxe_req_arm_timer(struct rxe_qp *qp)
 {
 	unsigned long flags;
 	u64 ns;

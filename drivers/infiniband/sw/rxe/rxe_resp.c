@@ -547,7 +547,8 @@ static int rxe_resp_execute(struct rxe_qp *qp, struct sk_buff *skb,
 		qp->resp_busy = true;
 		qp->resp_cur = 0;
 		qp->resp_off = 0;
-		qp->resp_len = 0;
+		if (flags & RXE_OPF_SEND)
+			qp->resp_len = 0;
 	}
 
 	if (flags & RXE_OPF_SEND) {
@@ -578,8 +579,8 @@ static int rxe_resp_execute(struct rxe_qp *qp, struct sk_buff *skb,
 		qp->resp_rkey = rxe_reth_rkey(reth);
 		qp->resp_left = rxe_reth_len(reth);
 		qp->resp_wr_active = true;
-		if (flags & RXE_OPF_RWR)
-			qp->resp_len = qp->resp_left;
+		/* byte_len of a write with immediate: the RETH length. */
+		qp->resp_len = qp->resp_left;
 	}
 	if (pkt->paylen > qp->resp_left ||
 	    ((flags & RXE_OPF_END) && pkt->paylen != qp->resp_left)) {

@@ -61,6 +61,22 @@ void rxe_qp_kick(struct rxe_qp *qp)
 	spin_unlock_irqrestore(&qp->work_lock, flags);
 }
 
+/**
+ * rxe_qp_run_sync() - kick the QP's work and wait for it to finish
+ * @qp: the QP
+ *
+ * For the user SQ doorbell only (a system call in process context that
+ * holds no lock the work could need): stock rxe runs the requester inside
+ * the doorbell, so a UD send's completion is in the CQ when post_send
+ * returns, and applications (pyverbs' CQ resize test) rely on it.  Never
+ * call it from rxe_wq or with a spinlock held.
+ */
+void rxe_qp_run_sync(struct rxe_qp *qp)
+{
+	rxe_qp_kick(qp);
+	flush_work(&qp->work);
+}
+
 static void rxe_qp_work(struct work_struct *work)
 {
 	struct rxe_qp *qp = container_of(work, struct rxe_qp, work);
