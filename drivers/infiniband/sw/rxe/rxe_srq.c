@@ -15,18 +15,26 @@ static size_t rxe_recv_wqe_size(u32 max_sge)
 	return sizeof(struct rxe_recv_wqe) + max_sge * sizeof(struct rxe_sge);
 }
 
+/*
+ * Validate a modify_srq (or the sizes of a create).  @cur_capacity and
+ * @cur_limit describe the SRQ as it is; the limit, armed or not, must
+ * never end up above the ring's capacity.
+ */
 static int rxe_srq_check(struct rxe_dev *rdev, struct ib_srq_attr *a,
-			 enum ib_srq_attr_mask mask, u32 cur_capacity)
+			 enum ib_srq_attr_mask mask, u32 cur_capacity,
+			 u32 cur_limit)
 {
-	if ((mask & IB_SRQ_MAX_WR) &&
-	    (a->max_wr < 1 || a->max_wr > rdev->attr.max_srq_wr))
-		return -EINVAL;
-	if (mask & IB_SRQ_LIMIT) {
-		u32 cap = (mask & IB_SRQ_MAX_WR) ? a->max_wr : cur_capacity;
+	u32 cap = cur_capacity, limit = cur_limit;
 
-		if (a->srq_limit > cap)
+	if (mask & IB_SRQ_MAX_WR) {
+		if (a->max_wr < 1 || a->max_wr > rdev->attr.max_srq_wr)
 			return -EINVAL;
+		cap = a->max_wr;
 	}
+	if (mask & IB_SRQ_LIMIT)
+		limit = a->srq_limit;
+	if (limit > cap)
+		return -EINVAL;
 	return 0;
 }
 
@@ -44,8 +52,11 @@ static int rxe_create_srq(struct ib_srq *ibsrq, struct ib_srq_init_attr *init,
 		return -EOPNOTSUPP;
 	if (init->attr.max_sge > rdev->attr.max_srq_sge)
 		return -EINVAL;
-	err = rxe_srq_check(rdev, &init->attr, IB_SRQ_MAX_WR | IB_SRQ_LIMIT,
-			    0);
+	/* srq_limit is irrelevant at creation (ibv_create_srq(3)): the SRQ
+	 * starts disarmed and modify_srq arms it.
+	 */
+	err = rxe_srq_check(rdev, &init->attr, IB_SRQ_MAX_WR,
+			    init->attr.max_wr, 0);
 	if (err)
 		return err;
 	if (udata) {
@@ -57,7 +68,7 @@ static int rxe_create_srq(struct ib_srq *ibsrq, struct ib_srq_init_attr *init,
 	spin_lock_init(&srq->lock);
 	srq->is_user = !!udata;
 	srq->max_sge = max_t(u32, init->attr.max_sge, 1);
-	srq->limit = init->attr.srq_limit;
+	srq->limit = 0;
 
 	err = rxe_queue_init(rdev, &srq->rq, udata,
 			     udata ? RXE_Q_USER_PRODUCES : RXE_Q_KERNEL_ONLY,
@@ -102,7 +113,10 @@ static int rxe_modify_srq(struct ib_srq *ibsrq, struct ib_srq_attr *attr,
 
 	if (mask & ~(IB_SRQ_MAX_WR | IB_SRQ_LIMIT))
 		return -EOPNOTSUPP;
-	err = rxe_srq_check(rdev, attr, mask, rxe_queue_capacity(&srq->rq));
+	spin_lock_irqsave(&srq->lock, flags);
+	err = rxe_srq_check(rdev, attr, mask, rxe_queue_capacity(&srq->rq),
+			    srq->limit);
+	spin_unlock_irqrestore(&srq->lock, flags);
 	if (err)
 		return err;
 
