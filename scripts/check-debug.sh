@@ -11,6 +11,10 @@ make -C "$root" KDIR="$kdir_out/build" modules userspace
 # With 5-level paging under TCG, KASAN reports a false wild-memory-access
 # at boot and lockdep then switches itself off.
 export QEMU_CPU=${QEMU_CPU:-max,la57=off}
+# The harness boots Debian's kernel through PVH (its uncompressed vmlinux);
+# the debug kernel's extracted vmlinux stops at "Booting from ROM", so it
+# boots as a bzImage.
+export GUEST_PVH=${GUEST_PVH:-0}
 status=0
 "$root/tests/run" --kernel-dir "$kdir_out" "$@" || status=$?
 # Leave the tree built for the Debian kernel again.
