@@ -15,6 +15,9 @@ export QEMU_CPU=${QEMU_CPU:-max,la57=off}
 # the debug kernel's extracted vmlinux stops at "Booting from ROM", so it
 # boots as a bzImage.
 export GUEST_PVH=${GUEST_PVH:-0}
+# KASAN and lockdep make the guest several times slower (010 needed more
+# than its 150 s at scale 1).
+export TIMEOUT_SCALE=${TIMEOUT_SCALE:-4}
 status=0
 "$root/tests/run" --kernel-dir "$kdir_out" "$@" || status=$?
 # Leave the tree built for the Debian kernel again.
