@@ -21,7 +21,8 @@
 #     --check      print the directory and exit 0 if it is complete, exit 1
 #                  (printing nothing on stdout) if a build would be needed
 #     --print-key  print the cache key and exit
-#     --rebuild    throw away this key's directory and build from scratch
+#     --rebuild    throw away this key's directory and build it from a fresh
+#                  extraction (no seeding)
 #     --prune      after success, delete the other keys' directories
 #     -h|--help
 #
@@ -30,11 +31,17 @@
 #                          falls back to ~/.cache/rxe-odp/debug-kernel when that
 #                          cannot be created)
 #     RXE_ODP_DEBUG_JOBS   make -j value (default: nproc)
+#     RXE_ODP_DEBUG_SEED   1 (default): start a new key's tree as a copy of the
+#                          newest complete tree of the same linux-source version
+#                          so that kbuild only recompiles what changed; 0: always
+#                          extract afresh
 #
 # The cache key is: linux-source-6.1 package version + sha256 of debug.config
 # + sha256 of this script + the gcc version.  A directory without .complete is
 # an unfinished build: the next run resumes it (extraction and configuration
-# are done once per key, the kernel make is incremental).
+# are done once per key, the kernel make is incremental).  A new key starts
+# from a copy of the newest complete tree of the same source version (see
+# RXE_ODP_DEBUG_SEED), so editing debug.config costs minutes, not a full build.
 
 set -euo pipefail
 
@@ -48,6 +55,7 @@ SRC_PKG=linux-source-6.1
 TARBALL=/usr/src/linux-source-6.1.tar.xz
 DEFAULT_CACHE=/var/cache/rxe-odp/debug-kernel
 JOBS=${RXE_ODP_DEBUG_JOBS:-$(nproc)}
+SEED=${RXE_ODP_DEBUG_SEED:-1}
 
 log() { printf '[debug-kernel %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -59,7 +67,7 @@ while [ $# -gt 0 ]; do
     case $1 in
         --check) mode=check ;;
         --print-key) mode=key ;;
-        --rebuild) rebuild=1 ;;
+        --rebuild) rebuild=1 SEED=0 ;;
         --prune) prune=1 ;;
         -h|--help) usage; exit 0 ;;
         *) usage; die "unknown argument: $1" ;;
@@ -127,7 +135,8 @@ compute_key() {
         "$(sha256sum <"$FRAGMENT" | cut -d' ' -f1)" \
         "$(sha256sum <"$SELF" | cut -d' ' -f1)" \
         "$(gcc --version | head -n1)")
-    KEY="$(printf '%s' "$ver" | tr -c 'A-Za-z0-9.+_-' '_')-$(printf '%s' "$KEY_TEXT" | sha256sum | cut -c1-16)"
+    KEY_VER=$(printf '%s' "$ver" | tr -c 'A-Za-z0-9.+_-' '_')
+    KEY="$KEY_VER-$(printf '%s' "$KEY_TEXT" | sha256sum | cut -c1-16)"
 }
 
 pick_cache_root() {
@@ -139,15 +148,16 @@ pick_cache_root() {
             log "$DEFAULT_CACHE not writable; using $root (set RXE_ODP_DEBUG_CACHE to choose)"
         fi
     fi
-    mkdir -p "$root" || die "cannot create cache root $root"
-    CACHE_ROOT=$(cd "$root" && pwd -P)
+    root=$(realpath -m "$root")
     local top
     if top=$(git -C "$HERE" rev-parse --show-toplevel 2>/dev/null); then
-        top=$(cd "$top" && pwd -P)
-        case "$CACHE_ROOT/" in
-            "$top"/*) die "cache root $CACHE_ROOT is inside the repository clone $top; point RXE_ODP_DEBUG_CACHE elsewhere" ;;
+        top=$(realpath "$top")
+        case "$root/" in
+            "$top"/*) die "cache root $root is inside the repository clone $top; point RXE_ODP_DEBUG_CACHE elsewhere" ;;
         esac
     fi
+    mkdir -p "$root" || die "cannot create cache root $root"
+    CACHE_ROOT=$root
 }
 
 is_complete() {    # $1 = key directory
@@ -248,12 +258,26 @@ build_key_dir() {    # $1 = key directory
     rm -f "$d/.complete"
     printf '%s\n' "$KEY_TEXT" >"$d/key.txt"
 
-    # 1. sources (the rename makes extraction all-or-nothing)
+    # 1. sources: a copy of a finished tree of the same source version (then
+    #    kbuild rebuilds only what the config change touches), else a fresh
+    #    extraction.  The rename makes either all-or-nothing.
     if [ ! -d "$k" ]; then
-        log "extracting $TARBALL"
         rm -rf "$d/build.tmp"
-        mkdir "$d/build.tmp"
-        tar -xJf "$TARBALL" -C "$d/build.tmp" --strip-components=1
+        if [ "$SEED" = 1 ] && seed=$(find_seed "$d") && [ -n "$seed" ]; then
+            log "seeding from $seed/build (incremental build; RXE_ODP_DEBUG_SEED=0 or --rebuild for a clean one)"
+            (
+                exec 7>"$CACHE_ROOT/.$(basename "$seed").lock"
+                flock -w 900 7 || die "cannot lock $seed for copying"
+                is_complete "$seed" || die "$seed vanished while seeding"
+                cp -a "$seed/build" "$d/build.tmp"
+            )
+            relocate_tree "$d/build.tmp" "$seed/build" "$k"
+            basename "$seed" >"$d/seeded-from"
+        else
+            log "extracting $TARBALL"
+            mkdir "$d/build.tmp"
+            tar -xJf "$TARBALL" -C "$d/build.tmp" --strip-components=1
+        fi
         mv "$d/build.tmp" "$k"
     fi
 
@@ -299,6 +323,33 @@ build_key_dir() {    # $1 = key directory
     log "complete: $d ($kver, vmlinuz $(du -h "$d/vmlinuz" | cut -f1))"
 }
 
+# Kernel objects are tracked with relative paths, but the tools/ builds
+# (objtool) record absolute ones; every kernel object depends on the objtool
+# binary, so a relinked objtool means recompiling everything.  Point those
+# records at the new location (keeping the files' mtimes).
+relocate_tree() {    # $1 = copied tree, $2 = its original path, $3 = its final path
+    local f t old_re
+    old_re=$(printf '%s' "$2" | sed 's/[][\\.*^$|/]/\\&/g')
+    grep -rlF --include='.*.cmd' --include='*.d' "$2" "$1/tools" 2>/dev/null |
+    while IFS= read -r f; do
+        t=$(stat -c %y "$f")
+        sed -i "s/$old_re/$(printf '%s' "$3" | sed 's/[\\/&]/\\&/g')/g" "$f"
+        touch -d "$t" "$f"
+    done
+}
+
+# The newest complete cache entry built from the same linux-source version,
+# if any (its tree differs from ours only in .config and build.sh details).
+find_seed() {    # $1 = our key directory
+    local c best= best_t=0 t
+    for c in "$CACHE_ROOT/$KEY_VER"-????????????????; do
+        [ "$c" != "$1" ] && is_complete "$c" || continue
+        t=$(stat -c %Y "$c/.complete")
+        if [ "$t" -gt "$best_t" ]; then best=$c best_t=$t; fi
+    done
+    printf '%s' "$best"
+}
+
 prune_others() {
     local other
     for other in "$CACHE_ROOT"/*/; do
@@ -310,7 +361,6 @@ prune_others() {
             if flock -n 8; then
                 log "pruning old cache entry $other"
                 rm -rf "$other"
-                rm -f "$CACHE_ROOT/.$(basename "$other").lock"
             else
                 log "not pruning $other: in use"
             fi
