@@ -70,8 +70,22 @@ enum rxe_counter {
 	RXE_CNT_RCVD_NO_QP,
 	RXE_CNT_RCVD_BAD_STATE,
 	RXE_CNT_RCVD_NO_WQE,
+	/*
+	 * On-demand paging totals of the device: live ODP MRs summed at read
+	 * time plus what deregistered ones had (see rxe_mr_odp_totals()).
+	 */
+	RXE_CNT_ODP_PAGE_FAULTS,
+	RXE_CNT_ODP_PAGE_INVALIDATIONS,
+	RXE_CNT_ODP_PAGE_PREFETCH,
+	RXE_CNT_ODP_FAULT_RETRIES,
+	RXE_CNT_ODP_DEFERRED,
+	RXE_CNT_ODP_DROPPED,
 	RXE_NUM_COUNTERS,
 };
+
+/* The ODP counters that come from the ODP core rather than the driver. */
+#define RXE_CNT_ODP_FIRST	RXE_CNT_ODP_PAGE_FAULTS
+#define RXE_NUM_ODP_CORE_COUNTERS	4
 
 /**
  * struct rxe_dev - one Soft-RoCE device bound to one netdev
@@ -100,6 +114,11 @@ enum rxe_counter {
  * @nmcg: groups.  @nmcast_attach: attachments over all groups.
  * @next_qpn: cyclic allocation cursor for @qps.
  * @next_key: cyclic allocation cursor for @keys.
+ * @odp_mutex: protects @odp_mrs and @odp_retired (process context only:
+ *	registration, dereg and counter reads).
+ * @odp_mrs: live on-demand-paging MRs (struct rxe_mr.odp_node).
+ * @odp_retired: ODP counters of MRs already deregistered, indexed from
+ *	RXE_CNT_ODP_FIRST.
  */
 struct rxe_dev {
 	struct ib_device ib_dev;
@@ -118,6 +137,9 @@ struct rxe_dev {
 	struct xarray srqs;
 	struct xarray ahs;
 	struct xarray keys;
+	struct mutex odp_mutex; /* see kernel-doc above */
+	struct list_head odp_mrs;
+	u64 odp_retired[RXE_NUM_ODP_CORE_COUNTERS];
 	struct mutex mcg_mutex; /* see kernel-doc above */
 	spinlock_t mcg_lock; /* see kernel-doc above */
 	struct rb_root mcg_tree;
@@ -262,6 +284,22 @@ struct rxe_srq {
  * @resp_wr_active: a multi-packet RDMA WRITE is in progress.
  * @resp_va: its next address.  @resp_rkey: its rkey.
  * @resp_left: its bytes still to come.
+ * @resp_restart: the first packet of the SEND filling @resp_wqe was
+ *	deferred (ODP, see below): the WQE is taken but nothing is placed, and
+ *	the retransmitted first packet starts it again.
+ * @resp_ud_held: UD/GSI: @resp_wqe holds a receive WQE taken for a packet
+ *	whose placement was deferred; the next packet uses it.
+ * @rd_idx: SQ index of the RDMA READ whose responses @rd_next tracks, valid
+ *	while @rd_valid.  @rd_next: PSN of the next read response to place.
+ * @rd_rewound: a rewind was asked for the gap before @rd_next.
+ * @resp_defers: deferrals in a row of the request at the head of
+ *	@req_pkts; past RXE_ODP_MAX_DEFERS an RC responder answers RNR NAK.
+ * @odp_defer: RXE_DEFER_* bits: that part of the transport met a transient
+ *	on-demand-paging failure, left its packet or WQE where it was and
+ *	does nothing until @kick_timer clears the bits (set by the work,
+ *	cleared by the timer and by a reset; atomic bit operations).
+ * @kick_timer: ODP back-off timer (rxe_qp_kick_later()): clears
+ *	@odp_defer and kicks the work.
  */
 struct rxe_qp {
 	struct ib_qp ibqp;
@@ -319,6 +357,22 @@ struct rxe_qp {
 	u64 resp_va;
 	u32 resp_rkey;
 	u32 resp_left;
+	bool resp_restart;
+	bool resp_ud_held;
+	u32 rd_idx;
+	u32 rd_next;
+	bool rd_valid;
+	bool rd_rewound;
+	u32 resp_defers;
+	unsigned long odp_defer;
+	struct timer_list kick_timer;
+};
+
+/* Bits of rxe_qp.odp_defer. */
+enum {
+	RXE_DEFER_REQ,
+	RXE_DEFER_RESP,
+	RXE_DEFER_COMP,
 };
 
 /* PSNs an SQ slot occupies once sent (RC), kernel private. */
@@ -359,6 +413,7 @@ enum rxe_mr_kind {
 	RXE_MR_USER,		/* user memory pinned through ib_umem */
 	RXE_MR_DMA,		/* all of kernel memory, iova = kernel VA */
 	RXE_MR_FAST_REG,	/* kernel fast registration (alloc_mr) */
+	RXE_MR_ODP,		/* user memory paged on demand (kernel-notifier) */
 };
 
 /* States of a fast-registration MR or a memory window's key. */
@@ -386,6 +441,11 @@ enum rxe_key_state {
  * @page_shift: log2 of the block size.
  * @page_offset: offset of @iova in the first block.
  * @index: position in rxe_dev.keys.
+ * @odp: RXE_MR_ODP: the ODP core region mirroring the owner's memory.
+ *	Created at registration, destroyed after the last lookup reference
+ *	is gone, so the data path may use it while it holds a reference.
+ * @odp_va: RXE_MR_ODP: user virtual address of the byte at @iova.
+ * @odp_node: RXE_MR_ODP: entry in rxe_dev.odp_mrs, under odp_mutex.
  */
 struct rxe_mr {
 	struct ib_mr ibmr;
@@ -403,6 +463,9 @@ struct rxe_mr {
 	u32 page_shift;
 	u32 page_offset;
 	u32 index;
+	struct odpc_region *odp;
+	u64 odp_va;
+	struct list_head odp_node;
 };
 
 /**
@@ -462,6 +525,7 @@ void rxe_qp_task_cleanup(struct rxe_qp *qp);
 void rxe_qp_task_modify(struct rxe_qp *qp, const struct ib_qp_attr *attr,
 			int mask, enum ib_qp_state cur, enum ib_qp_state next);
 void rxe_qp_kick(struct rxe_qp *qp);
+void rxe_qp_kick_later(struct rxe_qp *qp, int part);
 void rxe_qp_run_sync(struct rxe_qp *qp);
 
 /* rxe_req.c, rxe_resp.c: requester and responder; true if more work */
@@ -529,7 +593,19 @@ struct rxe_mr *rxe_mr_lookup(struct rxe_dev *rdev, u32 key, struct ib_pd *pd,
 void rxe_mr_put(struct rxe_mr *mr);
 int rxe_mr_check_range(struct rxe_mr *mr, u64 iova, u64 len);
 int rxe_mr_copy(struct rxe_mr *mr, u64 iova, void *buf, u64 len, bool to_mr);
-void *rxe_mr_iova_to_va(struct rxe_mr *mr, u64 iova, u64 len);
+int rxe_mr_atomic64(struct rxe_mr *mr, u64 iova, bool cmp_swap, u64 compare,
+		    u64 swap_add, u64 *orig);
+
+/* rxe_odp.c: on-demand-paging MRs over the ODP core */
+extern const struct ib_device_ops rxe_odp_ops;
+void rxe_odp_init_caps(struct ib_device_attr *a);
+int rxe_odp_mr_init(struct rxe_mr *mr, u64 start, u64 length, u64 iova);
+void rxe_odp_mr_publish(struct rxe_dev *rdev, struct rxe_mr *mr);
+void rxe_odp_mr_release(struct rxe_dev *rdev, struct rxe_mr *mr);
+void rxe_mr_odp_totals(struct rxe_dev *rdev, u64 *out);
+int rxe_odp_copy(struct rxe_mr *mr, u64 iova, void *buf, u64 len, bool to_mr);
+int rxe_odp_atomic64(struct rxe_mr *mr, u64 iova, bool cmp_swap, u64 compare,
+		     u64 swap_add, u64 *orig);
 int rxe_mr_fast_reg(struct rxe_qp *qp, struct ib_mr *ibmr, u32 key, int access);
 struct rxe_mr *rxe_mr_from_rkey(struct rxe_dev *rdev, struct rxe_qp *qp,
 				u32 rkey, u64 iova, u64 len, int access,

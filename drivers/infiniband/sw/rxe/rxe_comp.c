@@ -8,11 +8,16 @@
  *
  *  - An ACK for PSN p retires every SEND/WRITE WQE whose last PSN is at or
  *    before p (coalesced ACKs); reads and atomics need their own response.
- *  - Read responses land in the READ WQE's SGEs at (psn - first) * MTU.
+ *  - Read responses land in the READ WQE's SGEs at (psn - first) * MTU,
+ *    strictly in PSN order; a gap rewinds the requester to the first
+ *    missing response.
  *  - An atomic acknowledge writes the original value to the WQE's SGE.
  *  - A PSN sequence NAK acknowledges what precedes it and rewinds the
  *    requester; an RNR NAK holds the requester for the advertised time;
  *    other NAKs fail the WQE and the QP.
+ *  - A response whose on-demand-paged target cannot be reached for now
+ *    stays at the head of resp_pkts while the completer backs off
+ *    (rxe_qp_kick_later()).
  */
 #include "rxe.h"
 #include "rxe_wire.h"
@@ -77,63 +82,106 @@ static void rxe_comp_ack_upto(struct rxe_qp *qp, u32 psn, bool inclusive)
 	}
 }
 
-static void rxe_comp_read_resp(struct rxe_qp *qp, struct sk_buff *skb)
+/*
+ * Place a read response.  Responses are placed strictly in PSN order
+ * (qp->rd_next), so a lost one can never be skipped: an older PSN was
+ * placed already (a resend) and is dropped; a newer one means a loss, and
+ * the requester is rewound once to ask again from the first missing PSN.
+ * Return false when on-demand-paged memory could not be reached for now
+ * (keep the packet and try again).
+ */
+static bool rxe_comp_read_resp(struct rxe_qp *qp, struct sk_buff *skb)
 {
 	struct rxe_pkt *pkt = rxe_pkt(skb);
 	struct rxe_send_wqe *wqe = qp->req_wqe;
 	u32 idx, cur = 0, off = 0, skip;
 	struct rxe_sq_meta *m;
 	const u8 *data;
+	s32 c;
+	int err;
 
 	rxe_comp_ack_upto(qp, pkt->psn, false);
 	if (!rxe_comp_head(qp, &idx) || wqe->wr.opcode != IB_WR_RDMA_READ)
-		return;
+		return true;
 	m = &qp->sq_meta[idx];
 	if (rxe_psn_cmp(pkt->psn, m->first_psn) < 0 ||
 	    rxe_psn_cmp(pkt->psn, m->last_psn) > 0)
-		return;
+		return true;
+	if (!qp->rd_valid || qp->rd_idx != idx ||
+	    rxe_psn_cmp(qp->rd_next, m->first_psn) < 0 ||
+	    rxe_psn_cmp(qp->rd_next, m->last_psn) > 0) {
+		qp->rd_valid = true;
+		qp->rd_idx = idx;
+		qp->rd_next = m->first_psn;
+		qp->rd_rewound = false;
+	}
+	c = rxe_psn_cmp(pkt->psn, qp->rd_next);
+	if (c < 0)
+		return true;
+	if (c > 0) {
+		if (!qp->rd_rewound) {
+			qp->rd_rewound = true;
+			rxe_req_rewind(qp, qp->rd_next);
+		}
+		return true;
+	}
 	if (wqe->dma.num_sge > qp->sq_max_sge)
 		goto err;
 	skip = rxe_psn_diff(pkt->psn, m->first_psn) * rxe_qp_mtu(qp);
 	data = skb->data + rxe_op_hdr_len(pkt->opcode);
-	if (rxe_sge_skip(wqe->dma.sge, wqe->dma.num_sge, &cur, &off, skip) ||
-	    rxe_sge_copy(qp, wqe->dma.sge, wqe->dma.num_sge, &cur, &off,
-			 (void *)data, pkt->paylen, true))
+	err = rxe_sge_skip(wqe->dma.sge, wqe->dma.num_sge, &cur, &off, skip);
+	if (!err)
+		err = rxe_sge_copy(qp, wqe->dma.sge, wqe->dma.num_sge, &cur,
+				   &off, (void *)data, pkt->paylen, true);
+	if (err == -EAGAIN)
+		return false;
+	if (err)
 		goto err;
+	qp->rd_next = rxe_psn_next(pkt->psn);
+	qp->rd_rewound = false;
 	if (pkt->psn == m->last_psn) {
+		qp->rd_valid = false;
 		rxe_req_complete(qp, idx, wqe, IB_WC_SUCCESS);
 		rxe_comp_progress(qp);
 	}
-	return;
+	return true;
 
 err:
+	qp->rd_valid = false;
 	rxe_req_complete(qp, idx, wqe, IB_WC_LOC_PROT_ERR);
 	rxe_qp_set_error(qp);
+	return true;
 }
 
-static void rxe_comp_atomic_ack(struct rxe_qp *qp, struct sk_buff *skb)
+/* Store an atomic's original value; false: deferred (keep the packet). */
+static bool rxe_comp_atomic_ack(struct rxe_qp *qp, struct sk_buff *skb)
 {
 	struct rxe_pkt *pkt = rxe_pkt(skb);
 	struct rxe_send_wqe *wqe = qp->req_wqe;
 	u32 idx, cur = 0, off = 0;
 	u64 orig;
+	int err;
 
 	rxe_comp_ack_upto(qp, pkt->psn, false);
 	if (!rxe_comp_head(qp, &idx) || !rxe_wqe_is_rd_atomic(wqe) ||
 	    wqe->wr.opcode == IB_WR_RDMA_READ ||
 	    pkt->psn != qp->sq_meta[idx].first_psn)
-		return;
+		return true;
 	orig = rxe_atmack_orig(skb->data +
 			       rxe_op_hdr_off(pkt->opcode, RXE_HDR_ATMACK));
-	if (wqe->dma.num_sge > qp->sq_max_sge ||
-	    rxe_sge_copy(qp, wqe->dma.sge, wqe->dma.num_sge, &cur, &off,
-			 &orig, sizeof(orig), true)) {
+	err = wqe->dma.num_sge > qp->sq_max_sge ? -EACCES :
+	      rxe_sge_copy(qp, wqe->dma.sge, wqe->dma.num_sge, &cur, &off,
+			   &orig, sizeof(orig), true);
+	if (err == -EAGAIN)
+		return false;
+	if (err) {
 		rxe_req_complete(qp, idx, wqe, IB_WC_LOC_PROT_ERR);
 		rxe_qp_set_error(qp);
-		return;
+		return true;
 	}
 	rxe_req_complete(qp, idx, wqe, IB_WC_SUCCESS);
 	rxe_comp_progress(qp);
+	return true;
 }
 
 static void rxe_comp_nak(struct rxe_qp *qp, u32 psn, u8 syn)
@@ -198,8 +246,11 @@ bool rxe_completer(struct rxe_qp *qp)
 	struct sk_buff *skb;
 	struct rxe_pkt *pkt;
 	enum ib_qp_state state;
+	bool done = true;
 	u8 kind, syn;
 
+	if (test_bit(RXE_DEFER_COMP, &qp->odp_defer))
+		return false;
 	skb = skb_dequeue(&qp->resp_pkts);
 	if (!skb)
 		return false;
@@ -222,16 +273,22 @@ bool rxe_completer(struct rxe_qp *qp)
 		rxe_comp_ack_upto(qp, pkt->psn, true);
 		break;
 	case RXE_OPK_ATOMIC_ACK:
-		rxe_comp_atomic_ack(qp, skb);
+		done = rxe_comp_atomic_ack(qp, skb);
 		break;
 	case RXE_OPK_READ_RESP_FIRST:
 	case RXE_OPK_READ_RESP_MIDDLE:
 	case RXE_OPK_READ_RESP_LAST:
 	case RXE_OPK_READ_RESP_ONLY:
-		rxe_comp_read_resp(qp, skb);
+		done = rxe_comp_read_resp(qp, skb);
 		break;
 	default:
 		break;
+	}
+	if (!done) {
+		/* On-demand paging: place this response again later. */
+		skb_queue_head(&qp->resp_pkts, skb);
+		rxe_qp_kick_later(qp, RXE_DEFER_COMP);
+		return false;
 	}
 	/* Progress may have opened the window. */
 	if (qp->sq.cons != qp->req_next || !rxe_queue_empty(&qp->sq))

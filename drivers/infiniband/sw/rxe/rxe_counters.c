@@ -4,7 +4,9 @@
  *
  * The names are the ones the in-tree Soft-RoCE driver exposes, so scripts
  * written against it keep working.  Counters are per device atomics bumped
- * from any context with rxe_counter_inc(); reads are lock-free snapshots.
+ * from any context with rxe_counter_inc(); reads are lock-free snapshots,
+ * except the ODP counters that the ODP core keeps per MR: a read sums them
+ * under the device's odp_mutex (get_hw_stats runs in process context).
  */
 #include "rxe.h"
 
@@ -32,6 +34,13 @@ static const struct rdma_stat_desc rxe_counter_descs[RXE_NUM_COUNTERS] = {
 	[RXE_CNT_RCVD_NO_QP].name = "rcvd_no_qp",
 	[RXE_CNT_RCVD_BAD_STATE].name = "rcvd_bad_state",
 	[RXE_CNT_RCVD_NO_WQE].name = "rcvd_no_wqe",
+	/* Ours: on-demand paging (rxe_odp.c, rxe_task.c). */
+	[RXE_CNT_ODP_PAGE_FAULTS].name = "odp_page_faults",
+	[RXE_CNT_ODP_PAGE_INVALIDATIONS].name = "odp_page_invalidations",
+	[RXE_CNT_ODP_PAGE_PREFETCH].name = "odp_page_prefetch",
+	[RXE_CNT_ODP_FAULT_RETRIES].name = "odp_fault_retries",
+	[RXE_CNT_ODP_DEFERRED].name = "odp_deferred",
+	[RXE_CNT_ODP_DROPPED].name = "odp_dropped_pkts",
 };
 
 static struct rdma_hw_stats *rxe_alloc_hw_port_stats(struct ib_device *ibdev,
@@ -50,6 +59,8 @@ static int rxe_get_hw_stats(struct ib_device *ibdev,
 
 	for (i = 0; i < ARRAY_SIZE(rxe_counter_descs); i++)
 		stats->value[i] = atomic64_read(&rdev->counters[i]);
+	/* The ODP core counts these per MR; sum them now. */
+	rxe_mr_odp_totals(rdev, &stats->value[RXE_CNT_ODP_FIRST]);
 	return ARRAY_SIZE(rxe_counter_descs);
 }
 

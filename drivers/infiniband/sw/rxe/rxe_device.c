@@ -42,6 +42,7 @@ void rxe_init_device_attr(struct rxe_dev *rdev)
 			      IB_DEVICE_MEM_WINDOW |
 			      IB_DEVICE_MEM_WINDOW_TYPE_2B;
 	a->kernel_cap_flags = IBK_ALLOW_USER_UNREG;
+	rxe_odp_init_caps(a);
 	a->max_send_sge = RXE_MAX_SGE;
 	a->max_recv_sge = RXE_MAX_SGE;
 	a->max_sge_rd = RXE_MAX_SGE_RD;

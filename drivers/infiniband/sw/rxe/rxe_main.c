@@ -153,6 +153,8 @@ static int rxe_dev_create(const char *name, struct net_device *ndev)
 	xa_init_flags(&rdev->srqs, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_IRQ);
 	xa_init_flags(&rdev->ahs, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_IRQ);
 	xa_init_flags(&rdev->keys, XA_FLAGS_ALLOC1);
+	mutex_init(&rdev->odp_mutex);
+	INIT_LIST_HEAD(&rdev->odp_mrs);
 	rdev->next_qpn = RXE_MIN_QPN;
 	mutex_init(&rdev->mcg_mutex);
 	spin_lock_init(&rdev->mcg_lock);
@@ -183,6 +185,7 @@ static int rxe_dev_create(const char *name, struct net_device *ndev)
 	ib_set_device_ops(ibdev, &rxe_mcast_ops);
 	ib_set_device_ops(ibdev, &rxe_counter_ops);
 	ib_set_device_ops(ibdev, &rxe_mr_ops);
+	ib_set_device_ops(ibdev, &rxe_odp_ops);
 
 	err = ib_device_set_netdev(ibdev, ndev, 1);
 	if (err)

@@ -198,6 +198,7 @@ static void rxe_mr_free(struct rxe_mr_priv *p)
 	struct rxe_mr *mr = &p->mr;
 
 	if (!p->moved) {
+		rxe_odp_mr_release(to_rdev(mr->ibmr.device), mr);
 		ib_umem_release(mr->umem);
 		kvfree(mr->pages);
 	}
@@ -309,6 +310,39 @@ static struct ib_mr *rxe_get_dma_mr(struct ib_pd *pd, int access)
 	return &mr->ibmr;
 }
 
+/*
+ * Register an on-demand-paging MR: nothing is pinned or charged to
+ * RLIMIT_MEMLOCK; the ODP core faults pages in when the transport first
+ * touches them.  The core lets IB_ACCESS_ON_DEMAND through only because
+ * the device advertises IBK_ON_DEMAND_PAGING.
+ */
+static struct ib_mr *rxe_reg_odp_mr(struct ib_pd *pd, u64 start, u64 length,
+				    u64 iova, int access)
+{
+	struct rxe_dev *rdev = to_rdev(pd->device);
+	struct rxe_mr_priv *p;
+	int err;
+
+	if (rxe_obj_limit(rdev, RXE_OBJ_MR, rdev->attr.max_mr))
+		return ERR_PTR(-ENOMEM);
+	p = rxe_mr_new(pd, RXE_MR_ODP, access);
+	if (!p)
+		return ERR_PTR(-ENOMEM);
+	err = rxe_odp_mr_init(&p->mr, start, length, iova);
+	if (err)
+		goto err_free;
+	err = rxe_mr_add_key(rdev, p);
+	if (err)
+		goto err_free;
+	rxe_odp_mr_publish(rdev, &p->mr);
+	rxe_obj_get(rdev, RXE_OBJ_MR);
+	return &p->mr.ibmr;
+
+err_free:
+	rxe_mr_free(p);
+	return ERR_PTR(err);
+}
+
 static struct ib_mr *rxe_reg_user_mr(struct ib_pd *pd, u64 start, u64 length,
 				     u64 iova, int access,
 				     struct ib_udata *udata)
@@ -317,14 +351,9 @@ static struct ib_mr *rxe_reg_user_mr(struct ib_pd *pd, u64 start, u64 length,
 	struct rxe_mr_priv *p;
 	int err;
 
-	/*
-	 * On-demand paging is a later step: an ODP MR will branch off here
-	 * (before the range checks, since implicit ODP registers length
-	 * U64_MAX) and never pin.  The core only lets ON_DEMAND through
-	 * once the device advertises IBK_ON_DEMAND_PAGING.
-	 */
+	/* Before the range checks: an implicit MR has length U64_MAX. */
 	if (access & IB_ACCESS_ON_DEMAND)
-		return ERR_PTR(-EOPNOTSUPP);
+		return rxe_reg_odp_mr(pd, start, length, iova, access);
 
 	err = rxe_check_user_range(start, length, iova);
 	if (err)
@@ -358,7 +387,8 @@ err_free:
  * object (our dereg_mr runs synchronously inside the rereg command), which
  * waits for lookups still using the old view.  The translation is re-pinned
  * for IB_MR_REREG_TRANS, and also when new access needs write permission
- * the old pin did not have; otherwise it is handed over unchanged.
+ * the old pin did not have; otherwise it is handed over unchanged.  An
+ * on-demand-paging MR (old or new) always gets a new ODP region.
  * Refused with -EBUSY while memory windows are bound to the MR.
  */
 static struct ib_mr *rxe_rereg_user_mr(struct ib_mr *ibmr, int flags,
@@ -375,9 +405,9 @@ static struct ib_mr *rxe_rereg_user_mr(struct ib_mr *ibmr, int flags,
 	unsigned long irqflags;
 	int new_access, err;
 	void *cur;
-	bool repin;
+	bool repin, odp;
 
-	if (old->kind != RXE_MR_USER)
+	if (old->kind != RXE_MR_USER && old->kind != RXE_MR_ODP)
 		return ERR_PTR(-EINVAL);
 	if (flags & ~IB_MR_REREG_SUPPORTED)
 		return ERR_PTR(-EOPNOTSUPP);
@@ -387,28 +417,42 @@ static struct ib_mr *rxe_rereg_user_mr(struct ib_mr *ibmr, int flags,
 
 	new_pd = (flags & IB_MR_REREG_PD) ? pd : ibmr->pd;
 	new_access = (flags & IB_MR_REREG_ACCESS) ? access : old->access;
-	/* ODP: switching to or from on-demand paging comes with ODP. */
-	if (new_access & IB_ACCESS_ON_DEMAND)
-		return ERR_PTR(-EOPNOTSUPP);
+	odp = new_access & IB_ACCESS_ON_DEMAND;
 
 	if (flags & IB_MR_REREG_TRANS) {
-		err = rxe_check_user_range(start, length, iova);
-		if (err)
-			return ERR_PTR(err);
+		if (!odp) {
+			err = rxe_check_user_range(start, length, iova);
+			if (err)
+				return ERR_PTR(err);
+		}
+		repin = true;
+	} else if (old->kind == RXE_MR_ODP) {
+		start = old->odp_va;
+		length = old->length;
+		iova = old->iova;
 		repin = true;
 	} else {
 		start = old->umem->address;
 		length = old->umem->length;
 		iova = old->iova;
-		repin = ib_access_writable(new_access) && !old->umem->writable;
+		repin = odp || (ib_access_writable(new_access) &&
+				!old->umem->writable);
 	}
 
-	np = rxe_mr_new(new_pd, RXE_MR_USER, new_access);
+	/*
+	 * An ODP MR always gets a fresh region (in the calling process, like
+	 * a registration); its counters start again from zero and the old
+	 * region's go to the device totals when the old object is freed.
+	 */
+	np = rxe_mr_new(new_pd, odp ? RXE_MR_ODP : RXE_MR_USER, new_access);
 	if (!np)
 		return ERR_PTR(-ENOMEM);
 	mr = &np->mr;
 	if (repin) {
-		err = rxe_mr_pin(mr, start, length, iova, new_access);
+		if (odp)
+			err = rxe_odp_mr_init(mr, start, length, iova);
+		else
+			err = rxe_mr_pin(mr, start, length, iova, new_access);
 		if (err)
 			goto err_free;
 	} else {
@@ -455,6 +499,8 @@ static struct ib_mr *rxe_rereg_user_mr(struct ib_mr *ibmr, int flags,
 	}
 	/* The translation now belongs to the replacement. */
 	np->moved = false;
+	if (odp)
+		rxe_odp_mr_publish(rdev, mr);
 	rxe_obj_get(rdev, RXE_OBJ_MR);
 	return &mr->ibmr;
 
@@ -698,11 +744,16 @@ static u8 *rxe_mr_block_va(const struct rxe_mr *mr, u64 iova, u64 *avail)
  * @to_mr: true to copy @buf into the region, false to copy out of it
  *
  * Handles ranges that cross page (block) boundaries.  For a DMA MR the
- * iova is a kernel virtual address.
+ * iova is a kernel virtual address.  For an on-demand-paging MR the copy
+ * goes through the ODP core, which faults missing pages in.
  *
- * Context: any; does not sleep.
- * Return: 0, or -EFAULT if the range is not inside the region or not
- * covered by its translation (nothing is guaranteed about partial copies).
+ * Context: process context for ODP MRs (may sleep); otherwise any, and it
+ * does not sleep.
+ * Return: 0; -EFAULT if the range is not inside the region or not covered
+ * by its translation, or an ODP page cannot be reached (nothing is
+ * guaranteed about partial copies); -EAGAIN if an ODP page could not be
+ * reached for now (try again later; nothing is guaranteed about partial
+ * copies either, but a retry writes the same bytes).
  */
 int rxe_mr_copy(struct rxe_mr *mr, u64 iova, void *buf, u64 len, bool to_mr)
 {
@@ -715,6 +766,8 @@ int rxe_mr_copy(struct rxe_mr *mr, u64 iova, void *buf, u64 len, bool to_mr)
 	if (!len)
 		return 0;
 
+	if (mr->kind == RXE_MR_ODP)
+		return rxe_odp_copy(mr, iova, buf, len, to_mr);
 	if (mr->kind == RXE_MR_DMA) {
 		va = (u8 *)(uintptr_t)iova;
 		if (to_mr)
@@ -741,32 +794,49 @@ int rxe_mr_copy(struct rxe_mr *mr, u64 iova, void *buf, u64 len, bool to_mr)
 }
 
 /**
- * rxe_mr_iova_to_va() - kernel address of a small range that does not
- *	cross a block boundary (for atomics)
+ * rxe_mr_atomic64() - execute an 8-byte atomic on a memory region
  * @mr: a memory region the caller holds a reference on
- * @iova: first address of the range
- * @len: its length in bytes, at least 1
+ * @iova: address of the target, 8-byte aligned (the caller checks)
+ * @cmp_swap: compare-and-swap; else fetch-and-add
+ * @compare: compare-and-swap: the value expected
+ * @swap_add: the value stored (compare-and-swap) or added (wrapping)
+ * @orig: out: the value before the operation
  *
- * An 8-byte-aligned 8-byte atomic target never crosses a block, since the
- * page offset within a block equals the iova's offset within it.
+ * The read-modify-write is a CPU atomic instruction on the page, so it is
+ * atomic against other atomics of any QP and device, and against the CPU.
+ * An aligned 8-byte target never crosses a block (the block offset of an
+ * iova equals its offset in the page list).
  *
- * Context: any.
- * Return: the kernel address, or NULL if the range is outside the region,
- * not covered by its translation or split across two blocks.
+ * Context: process context for ODP MRs (may sleep); otherwise any.
+ * Return: 0, -EFAULT (not inside or not reachable), or -EAGAIN (ODP page
+ * not reachable for now: nothing was done, try again later).
  */
-void *rxe_mr_iova_to_va(struct rxe_mr *mr, u64 iova, u64 len)
+int rxe_mr_atomic64(struct rxe_mr *mr, u64 iova, bool cmp_swap, u64 compare,
+		    u64 swap_add, u64 *orig)
 {
-	u64 avail;
-	u8 *va;
+	u64 *p, old, avail;
 
-	if (!len || rxe_mr_check_range(mr, iova, len))
-		return NULL;
-	if (mr->kind == RXE_MR_DMA)
-		return (void *)(uintptr_t)iova;
-	va = rxe_mr_block_va(mr, iova, &avail);
-	if (!va || avail < len)
-		return NULL;
-	return va;
+	if ((iova & 7) || rxe_mr_check_range(mr, iova, 8))
+		return -EFAULT;
+	if (mr->kind == RXE_MR_ODP)
+		return rxe_odp_atomic64(mr, iova, cmp_swap, compare, swap_add,
+					orig);
+	if (mr->kind == RXE_MR_DMA) {
+		p = (u64 *)(uintptr_t)iova;
+	} else {
+		p = (u64 *)rxe_mr_block_va(mr, iova, &avail);
+		if (!p || avail < 8)
+			return -EFAULT;
+	}
+	if (cmp_swap) {
+		*orig = cmpxchg64(p, compare, swap_add);
+	} else {
+		old = READ_ONCE(*p);
+		while (!try_cmpxchg64(p, &old, old + swap_add))
+			cpu_relax();
+		*orig = old;
+	}
+	return 0;
 }
 
 /**

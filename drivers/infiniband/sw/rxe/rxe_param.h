@@ -63,6 +63,17 @@
  */
 #define RXE_WIRE_OVERHEAD		(40 + 8 + 12 + 16 + 4)
 
+/*
+ * On-demand paging.  A transient failure to reach ODP memory (the ODP core
+ * lost its race against invalidations too often, or ran out of memory) is
+ * retried after this back-off, never turned into an access error.  The
+ * responder of an RC QP answers a request with an RNR NAK carrying
+ * the QP's min_rnr_timer once the same request was deferred
+ * RXE_ODP_MAX_DEFERS times, so the requester (ours or stock) resends it.
+ */
+#define RXE_ODP_BACKOFF_MS		2
+#define RXE_ODP_MAX_DEFERS		16
+
 /* RoCEv2 UDP destination port. */
 #define RXE_ROCE_V2_PORT		4791
 

@@ -135,8 +135,12 @@ static int rxe_req_ud_av(struct rxe_qp *qp, const struct rxe_send_wqe *wqe,
 	return 0;
 }
 
+/*
+ * Send a UD WQE.  *@defer is set (and nothing sent) when on-demand-paged
+ * memory could not be reached for now: the WQE is tried again later.
+ */
 static enum ib_wc_status rxe_req_ud(struct rxe_qp *qp,
-				    struct rxe_send_wqe *wqe)
+				    struct rxe_send_wqe *wqe, bool *defer)
 {
 	struct rxe_dev *rdev = to_rdev(qp->ibqp.device);
 	u32 wr_opcode = wqe->wr.opcode;
@@ -146,7 +150,7 @@ static enum ib_wc_status rxe_req_ud(struct rxe_qp *qp,
 	unsigned int hdr;
 	u32 len, qkey, cur = 0, off = 0;
 	u8 *bth, *deth, pad;
-	int op;
+	int op, err;
 
 	if (!info || !(info->flags & RXE_WRF_UD))
 		return IB_WC_LOC_QP_OP_ERR;
@@ -184,10 +188,14 @@ static enum ib_wc_status rxe_req_ud(struct rxe_qp *qp,
 
 	if (wqe->wr.send_flags & IB_SEND_INLINE) {
 		memcpy(bth + hdr, wqe->dma.inline_data, len);
-	} else if (rxe_sge_copy(qp, wqe->dma.sge, wqe->dma.num_sge, &cur,
-				&off, bth + hdr, len, false)) {
-		kfree_skb(skb);
-		return IB_WC_LOC_PROT_ERR;
+	} else {
+		err = rxe_sge_copy(qp, wqe->dma.sge, wqe->dma.num_sge, &cur,
+				   &off, bth + hdr, len, false);
+		if (err) {
+			kfree_skb(skb);
+			*defer = err == -EAGAIN;
+			return *defer ? IB_WC_SUCCESS : IB_WC_LOC_PROT_ERR;
+		}
 	}
 	memset(bth + hdr + len, 0, pad);
 
@@ -338,10 +346,14 @@ static void rxe_req_timeout(struct rxe_qp *qp)
 		rxe_req_rewind(qp, qp->sq_meta[qp->req_next].first_psn);
 }
 
-/* Build and send one RC/UC packet of the WQE at qp->req_next. */
+/*
+ * Build and send one RC/UC packet of the WQE at qp->req_next.  *@defer is
+ * set (and nothing sent or advanced) when on-demand-paged memory could not
+ * be reached for now.
+ */
 static enum ib_wc_status rxe_req_rc_packet(struct rxe_qp *qp,
 					   struct rxe_send_wqe *wqe, u32 idx,
-					   bool *done)
+					   bool *done, bool *defer)
 {
 	struct rxe_dev *rdev = to_rdev(qp->ibqp.device);
 	u32 wr_opcode = wqe->wr.opcode, len, n, mtu = rxe_qp_mtu(qp);
@@ -354,7 +366,7 @@ static enum ib_wc_status rxe_req_rc_packet(struct rxe_qp *qp,
 	struct rxe_av av;
 	unsigned int hdr;
 	u8 *bth, *h, pad;
-	int op;
+	int op, err;
 
 	if (rxe_req_length(qp, wqe, &len))
 		return IB_WC_LOC_QP_OP_ERR;
@@ -416,12 +428,19 @@ static enum ib_wc_status rxe_req_rc_packet(struct rxe_qp *qp,
 	if (n) {
 		if (wqe->wr.send_flags & IB_SEND_INLINE) {
 			memcpy(bth + hdr, wqe->dma.inline_data + off, n);
-		} else if (rxe_sge_skip(wqe->dma.sge, wqe->dma.num_sge, &cur,
-					&soff, off) ||
-			   rxe_sge_copy(qp, wqe->dma.sge, wqe->dma.num_sge,
-					&cur, &soff, bth + hdr, n, false)) {
-			kfree_skb(skb);
-			return IB_WC_LOC_PROT_ERR;
+		} else {
+			err = rxe_sge_skip(wqe->dma.sge, wqe->dma.num_sge, &cur,
+					   &soff, off);
+			if (!err)
+				err = rxe_sge_copy(qp, wqe->dma.sge,
+						   wqe->dma.num_sge, &cur,
+						   &soff, bth + hdr, n, false);
+			if (err) {
+				kfree_skb(skb);
+				*defer = err == -EAGAIN;
+				return *defer ? IB_WC_SUCCESS :
+						IB_WC_LOC_PROT_ERR;
+			}
 		}
 	}
 	memset(bth + hdr + n, 0, pad);
@@ -450,7 +469,7 @@ static bool rxe_requester_rc(struct rxe_qp *qp)
 	enum ib_wc_status status;
 	enum ib_qp_state state;
 	unsigned long flags;
-	bool done = false;
+	bool done = false, defer = false;
 	u32 idx, una;
 
 	state = rxe_qp_state(qp);
@@ -512,7 +531,11 @@ static bool rxe_requester_rc(struct rxe_qp *qp)
 	    !qp->req_off)
 		return false;
 
-	status = rxe_req_rc_packet(qp, wqe, idx, &done);
+	status = rxe_req_rc_packet(qp, wqe, idx, &done, &defer);
+	if (defer) {
+		rxe_qp_kick_later(qp, RXE_DEFER_REQ);
+		return false;
+	}
 	if (status != IB_WC_SUCCESS)
 		goto fail;
 	if (done) {
@@ -545,9 +568,10 @@ bool rxe_requester(struct rxe_qp *qp)
 	enum ib_wc_status status;
 	enum ib_qp_state state;
 	unsigned long flags;
+	bool defer = false;
 	u32 idx;
 
-	if (!wqe)
+	if (!wqe || test_bit(RXE_DEFER_REQ, &qp->odp_defer))
 		return false;
 	if (qp->ibqp.qp_type == IB_QPT_RC || qp->ibqp.qp_type == IB_QPT_UC)
 		return rxe_requester_rc(qp);
@@ -568,7 +592,11 @@ bool rxe_requester(struct rxe_qp *qp)
 	memcpy(wqe, rxe_queue_consumer_slot(&qp->sq), qp->req_wqe_size);
 	spin_unlock_irqrestore(&qp->sq_lock, flags);
 
-	status = rxe_req_ud(qp, wqe);
+	status = rxe_req_ud(qp, wqe, &defer);
+	if (defer) {
+		rxe_qp_kick_later(qp, RXE_DEFER_REQ);
+		return false;
+	}
 	pr_debug("qp#%u sq[%u] wr %u: status %d\n", qp->ibqp.qp_num, idx,
 		 wqe->wr.opcode, status);
 	rxe_req_complete(qp, idx, wqe, status);

@@ -45,8 +45,10 @@
  * @len: bytes
  * @to_mem: true to write the SGEs' memory (needs local write access)
  *
+ * Context: the QP's work (the memory may be on-demand paged: may sleep).
  * Return: 0, -ENOSPC when the SGEs are too short, -EACCES for a bad lkey
- * or range.
+ * or range, -EAGAIN when on-demand-paged memory cannot be reached for now
+ * (the cursor has moved: the caller restores it to retry).
  */
 int rxe_sge_copy(struct rxe_qp *qp, const struct rxe_sge *sge, u32 nsge,
 		 u32 *cur, u32 *off, void *buf, u32 len, bool to_mem)
@@ -73,7 +75,7 @@ int rxe_sge_copy(struct rxe_qp *qp, const struct rxe_sge *sge, u32 nsge,
 		err = rxe_mr_copy(mr, sge[*cur].addr + *off, p, n, to_mem);
 		rxe_mr_put(mr);
 		if (err)
-			return -EACCES;
+			return err == -EAGAIN ? -EAGAIN : -EACCES;
 		p += n;
 		len -= n;
 		*off += n;
@@ -135,6 +137,12 @@ static bool rxe_resp_get_wqe(struct rxe_qp *qp, u32 *idx, u32 *max_sge)
 	size_t n;
 
 	if (srq) {
+		if (qp->resp_ud_held) {
+			/* Taken for a packet whose placement was deferred. */
+			qp->resp_ud_held = false;
+			*max_sge = qp->resp_max_sge;
+			return true;
+		}
 		spin_lock_irqsave(&srq->lock, flags);
 		if (rxe_queue_empty(&srq->rq)) {
 			spin_unlock_irqrestore(&srq->lock, flags);
@@ -186,9 +194,10 @@ static bool rxe_resp_retire_wqe(struct rxe_qp *qp, u32 idx)
 	return ok;
 }
 
-static void rxe_resp_rc(struct rxe_qp *qp, struct sk_buff *skb);
+static bool rxe_resp_rc(struct rxe_qp *qp, struct sk_buff *skb);
 
-static void rxe_resp_ud(struct rxe_qp *qp, struct sk_buff *skb)
+/* Execute a UD/GSI receive.  False: deferred, keep the packet. */
+static bool rxe_resp_ud(struct rxe_qp *qp, struct sk_buff *skb)
 {
 	struct rxe_dev *rdev = to_rdev(qp->ibqp.device);
 	struct rxe_recv_wqe *wqe = qp->resp_wqe;
@@ -200,14 +209,15 @@ static void rxe_resp_ud(struct rxe_qp *qp, struct sk_buff *skb)
 	struct ib_wc wc = {};
 	u32 idx = 0, max_sge, i, cur = 0, off = 0;
 	u64 room = 0;
+	int err;
 
 	if (!(flags & RXE_OPF_RWR) || !(flags & RXE_OPF_DETH)) {
 		rxe_counter_inc(rdev, RXE_CNT_RCVD_BAD_HDR);
-		return;
+		return true;
 	}
 	if (!rxe_resp_get_wqe(qp, &idx, &max_sge)) {
 		rxe_counter_inc(rdev, RXE_CNT_RCVD_NO_WQE);
-		return;
+		return true;
 	}
 
 	if (wqe->dma.num_sge > max_sge) {
@@ -228,11 +238,22 @@ static void rxe_resp_ud(struct rxe_qp *qp, struct sk_buff *skb)
 		memcpy(grh + RXE_GRH_BYTES - RXE_IPV4_HDR_BYTES, ip_hdr(skb),
 		       RXE_IPV4_HDR_BYTES);
 	}
-	if (rxe_sge_copy(qp, wqe->dma.sge, wqe->dma.num_sge, &cur, &off, grh,
-			 RXE_GRH_BYTES, true) ||
-	    rxe_sge_copy(qp, wqe->dma.sge, wqe->dma.num_sge, &cur, &off,
-			 (void *)(bth + rxe_op_hdr_len(pkt->opcode)),
-			 pkt->paylen, true)) {
+	err = rxe_sge_copy(qp, wqe->dma.sge, wqe->dma.num_sge, &cur, &off, grh,
+			   RXE_GRH_BYTES, true);
+	if (!err)
+		err = rxe_sge_copy(qp, wqe->dma.sge, wqe->dma.num_sge, &cur,
+				   &off,
+				   (void *)(bth + rxe_op_hdr_len(pkt->opcode)),
+				   pkt->paylen, true);
+	if (err == -EAGAIN) {
+		/* Keep the (SRQ) WQE for this packet's next attempt. */
+		if (qp->srq) {
+			qp->resp_ud_held = true;
+			qp->resp_max_sge = max_sge;
+		}
+		return false;
+	}
+	if (err) {
 		status = IB_WC_LOC_PROT_ERR;
 		goto complete;
 	}
@@ -241,7 +262,7 @@ complete:
 	pr_debug("qp#%u recv paylen %u: status %d\n", qp->ibqp.qp_num,
 		 pkt->paylen, status);
 	if (!rxe_resp_retire_wqe(qp, idx))
-		return;
+		return true;
 	wc.wr_id = wqe->wr_id;
 	wc.status = status;
 	wc.qp = &qp->ibqp;
@@ -269,6 +290,7 @@ complete:
 	else if (status != IB_WC_SUCCESS && status != IB_WC_LOC_LEN_ERR)
 		/* A malformed or unusable receive WQE is fatal (class A). */
 		rxe_qp_set_error(qp);
+	return true;
 }
 
 /**
@@ -281,7 +303,10 @@ bool rxe_responder(struct rxe_qp *qp)
 {
 	struct sk_buff *skb;
 	enum ib_qp_state state;
+	bool done = true;
 
+	if (test_bit(RXE_DEFER_RESP, &qp->odp_defer))
+		return false;
 	skb = skb_dequeue(&qp->req_pkts);
 	if (!skb)
 		return false;
@@ -289,16 +314,24 @@ bool rxe_responder(struct rxe_qp *qp)
 	if (state >= IB_QPS_RTR && state != IB_QPS_ERR && qp->resp_wqe) {
 		if (qp->ibqp.qp_type == IB_QPT_UD ||
 		    qp->ibqp.qp_type == IB_QPT_GSI)
-			rxe_resp_ud(qp, skb);
+			done = rxe_resp_ud(qp, skb);
 		else
-			rxe_resp_rc(qp, skb);
+			done = rxe_resp_rc(qp, skb);
 	}
+	if (!done) {
+		/* On-demand paging: try the same packet again later. */
+		if (++qp->resp_defers <= RXE_ODP_MAX_DEFERS) {
+			skb_queue_head(&qp->req_pkts, skb);
+			rxe_qp_kick_later(qp, RXE_DEFER_RESP);
+			return false;
+		}
+		/* UD and UC may drop (RC answered with an RNR NAK). */
+		rxe_counter_inc(to_rdev(qp->ibqp.device), RXE_CNT_ODP_DROPPED);
+	}
+	qp->resp_defers = 0;
 	kfree_skb(skb);
 	return true;
 }
-
-/* Serialises all atomics of all devices, as one memory bus would. */
-static DEFINE_SPINLOCK(rxe_atomic_lock);
 
 /*
  * Build a response packet (ACK, NAK, read response, atomic ack) for PSN
@@ -360,7 +393,10 @@ static bool rxe_qp_access(struct rxe_qp *qp, int access)
 	return (a & access) == access;
 }
 
-/* Send the responses of an RDMA READ starting at PSN @psn. */
+/*
+ * Send the responses of an RDMA READ starting at PSN @psn.  Return 0, a NAK
+ * syndrome, or -EAGAIN (on-demand paging: run it again later).
+ */
 static int rxe_resp_read(struct rxe_qp *qp, struct sk_buff *req, u32 *npsn)
 {
 	struct rxe_dev *rdev = to_rdev(qp->ibqp.device);
@@ -374,6 +410,7 @@ static int rxe_resp_read(struct rxe_qp *qp, struct sk_buff *req, u32 *npsn)
 	struct sk_buff *skb;
 	struct rxe_av av;
 	bool first = true, last;
+	int err;
 	u8 op;
 
 	if (!rxe_qp_access(qp, IB_ACCESS_REMOTE_READ))
@@ -397,11 +434,17 @@ static int rxe_resp_read(struct rxe_qp *qp, struct sk_buff *req, u32 *npsn)
 		skb = rxe_resp_pkt(qp, op, psn, RXE_AETH_ACK, n, &av);
 		if (!skb)
 			break;
-		if (n && rxe_mr_copy(mr, iova, skb->data + rxe_op_hdr_len(op),
-				     n, false)) {
+		err = n ? rxe_mr_copy(mr, iova, skb->data + rxe_op_hdr_len(op),
+				      n, false) : 0;
+		if (err) {
+			/*
+			 * Deferred: the whole READ runs again later; the
+			 * requester drops the responses it already has.
+			 */
 			kfree_skb(skb);
 			rxe_mr_put(mr);
-			return RXE_AETH_NAK_REM_ACCESS;
+			return err == -EAGAIN ? -EAGAIN :
+						RXE_AETH_NAK_REM_ACCESS;
 		}
 		rxe_net_xmit(rdev, qp, &av, skb);
 		iova += n;
@@ -414,6 +457,7 @@ static int rxe_resp_read(struct rxe_qp *qp, struct sk_buff *req, u32 *npsn)
 	return 0;
 }
 
+/* Execute an atomic.  Return 0, a NAK syndrome or -EAGAIN (nothing done). */
 static int rxe_resp_atomic(struct rxe_qp *qp, struct sk_buff *req)
 {
 	struct rxe_dev *rdev = to_rdev(qp->ibqp.device);
@@ -424,7 +468,7 @@ static int rxe_resp_atomic(struct rxe_qp *qp, struct sk_buff *req)
 	struct sk_buff *skb;
 	struct rxe_mr *mr;
 	struct rxe_av av;
-	u64 *p;
+	int err;
 
 	if (!rxe_qp_access(qp, IB_ACCESS_REMOTE_ATOMIC))
 		return RXE_AETH_NAK_INV_REQ;
@@ -434,21 +478,13 @@ static int rxe_resp_atomic(struct rxe_qp *qp, struct sk_buff *req)
 			      IB_ACCESS_REMOTE_ATOMIC, &iova);
 	if (!mr)
 		return RXE_AETH_NAK_REM_ACCESS;
-	p = rxe_mr_iova_to_va(mr, iova, 8);
-	if (!p) {
-		rxe_mr_put(mr);
-		return RXE_AETH_NAK_REM_ACCESS;
-	}
-	spin_lock_bh(&rxe_atomic_lock);
-	orig = *p;
-	if ((pkt->opcode & RXE_OP_KIND_MASK) == RXE_OPK_CMP_SWAP) {
-		if (orig == rxe_atmeth_compare(ah))
-			*p = rxe_atmeth_swap_add(ah);
-	} else {
-		*p = orig + rxe_atmeth_swap_add(ah);
-	}
-	spin_unlock_bh(&rxe_atomic_lock);
+	err = rxe_mr_atomic64(mr, iova,
+			      (pkt->opcode & RXE_OP_KIND_MASK) ==
+			      RXE_OPK_CMP_SWAP, rxe_atmeth_compare(ah),
+			      rxe_atmeth_swap_add(ah), &orig);
 	rxe_mr_put(mr);
+	if (err)
+		return err == -EAGAIN ? -EAGAIN : RXE_AETH_NAK_REM_ACCESS;
 
 	qp->resp_msn = (qp->resp_msn + 1) & RXE_MSN_MASK;
 	skb = rxe_resp_pkt(qp, RXE_OP_RC_ATOMIC_ACK, pkt->psn, RXE_AETH_ACK,
@@ -509,7 +545,12 @@ static void rxe_resp_recv_cqe(struct rxe_qp *qp, struct sk_buff *skb,
 		rxe_qp_set_error(qp);
 }
 
-/* Execute an in-order request.  Return 0 or a NAK syndrome. */
+/*
+ * Execute an in-order request.  Return 0, a NAK syndrome, or -EAGAIN when
+ * on-demand-paged memory could not be reached for now: then the responder
+ * state is as if the packet had not arrived (a SEND's first packet keeps
+ * its receive WQE, see resp_restart), and the packet is tried again.
+ */
 static int rxe_resp_execute(struct rxe_qp *qp, struct sk_buff *skb,
 			    u32 *npsn)
 {
@@ -520,6 +561,7 @@ static int rxe_resp_execute(struct rxe_qp *qp, struct sk_buff *skb,
 	struct rxe_recv_wqe *wqe = qp->resp_wqe;
 	struct rxe_mr *mr;
 	const u8 *reth;
+	u32 cur, off;
 	u64 iova;
 	int err;
 
@@ -530,7 +572,8 @@ static int rxe_resp_execute(struct rxe_qp *qp, struct sk_buff *skb,
 		return rxe_resp_atomic(qp, skb);
 
 	if (flags & RXE_OPF_SEND) {
-		if (!!(flags & RXE_OPF_START) == qp->resp_busy)
+		if (!!(flags & RXE_OPF_START) ==
+		    (qp->resp_busy && !qp->resp_restart))
 			return RXE_AETH_NAK_INV_REQ;
 	} else if (!!(flags & RXE_OPF_START) == qp->resp_wr_active) {
 		return RXE_AETH_NAK_INV_REQ;
@@ -552,9 +595,19 @@ static int rxe_resp_execute(struct rxe_qp *qp, struct sk_buff *skb,
 	}
 
 	if (flags & RXE_OPF_SEND) {
+		cur = qp->resp_cur;
+		off = qp->resp_off;
 		err = rxe_sge_copy(qp, wqe->dma.sge, wqe->dma.num_sge,
 				   &qp->resp_cur, &qp->resp_off, (void *)data,
 				   pkt->paylen, true);
+		if (err == -EAGAIN) {
+			qp->resp_cur = cur;
+			qp->resp_off = off;
+			if (flags & RXE_OPF_START)
+				qp->resp_restart = true;
+			return -EAGAIN;
+		}
+		qp->resp_restart = false;
 		if (err) {
 			rxe_resp_recv_cqe(qp, skb, err == -ENOSPC ?
 					  IB_WC_LOC_LEN_ERR :
@@ -597,6 +650,12 @@ static int rxe_resp_execute(struct rxe_qp *qp, struct sk_buff *skb,
 		}
 		err = rxe_mr_copy(mr, iova, (void *)data, pkt->paylen, true);
 		rxe_mr_put(mr);
+		if (err == -EAGAIN) {
+			/* Nothing advanced; a first packet starts again. */
+			if (flags & RXE_OPF_START)
+				qp->resp_wr_active = false;
+			return -EAGAIN;
+		}
 		if (err) {
 			qp->resp_wr_active = false;
 			return RXE_AETH_NAK_REM_ACCESS;
@@ -613,16 +672,27 @@ static int rxe_resp_execute(struct rxe_qp *qp, struct sk_buff *skb,
 	return 0;
 }
 
-static void rxe_resp_rc(struct rxe_qp *qp, struct sk_buff *skb)
+static void rxe_resp_rnr_nak(struct rxe_qp *qp, u32 psn)
+{
+	unsigned long irqf;
+	u8 rnr;
+
+	rxe_counter_inc(to_rdev(qp->ibqp.device), RXE_CNT_SND_RNR);
+	spin_lock_irqsave(&qp->state_lock, irqf);
+	rnr = qp->attr.min_rnr_timer;
+	spin_unlock_irqrestore(&qp->state_lock, irqf);
+	rxe_resp_ack(qp, psn, rxe_aeth_rnr_nak(rnr));
+}
+
+/* Execute an RC/UC packet.  False: deferred (ODP), keep the packet. */
+static bool rxe_resp_rc(struct rxe_qp *qp, struct sk_buff *skb)
 {
 	struct rxe_dev *rdev = to_rdev(qp->ibqp.device);
 	struct rxe_pkt *pkt = rxe_pkt(skb);
 	bool rc = qp->ibqp.qp_type == IB_QPT_RC;
 	u32 flags = rxe_op_flags(pkt->opcode), npsn, exp = qp->resp_psn;
 	s32 c = rxe_psn_cmp(pkt->psn, exp);
-	unsigned long irqf;
 	int syn;
-	u8 rnr;
 
 	if (c > 0) {
 		rxe_counter_inc(rdev, RXE_CNT_OUT_OF_SEQ_REQ);
@@ -630,55 +700,64 @@ static void rxe_resp_rc(struct rxe_qp *qp, struct sk_buff *skb)
 			/* UC: a lost packet kills the message in progress. */
 			qp->resp_psn = rxe_psn_next(pkt->psn);
 			qp->resp_wr_active = false;
-			if (qp->resp_busy) {
+			if (qp->resp_busy && !qp->resp_restart) {
 				rxe_resp_recv_cqe(qp, skb, IB_WC_LOC_LEN_ERR,
 						  false);
 			}
 			if (!(flags & RXE_OPF_START))
-				return;
+				return true;
 			exp = pkt->psn;
 		} else {
 			if (!qp->resp_nak_sent) {
 				qp->resp_nak_sent = true;
 				rxe_resp_ack(qp, exp, RXE_AETH_NAK_PSN_SEQ);
 			}
-			return;
+			return true;
 		}
 	} else if (c < 0) {
 		rxe_counter_inc(rdev, RXE_CNT_DUP_REQ);
 		if (!rc)
-			return;
+			return true;
 		if (flags & RXE_OPF_READ) {
 			/* Reading again is harmless: replay it. */
 			rxe_resp_read(qp, skb, &npsn);
-			return;
+			return true;
 		}
 		if (flags & RXE_OPF_ATOMIC)
-			return;
+			return true;
 		if (rxe_bth_ackreq(skb->data))
 			rxe_resp_ack(qp, rxe_psn_add(exp, RXE_PSN_MASK),
 				     RXE_AETH_ACK);
-		return;
+		return true;
 	}
 
 	syn = rxe_resp_execute(qp, skb, &npsn);
+	if (syn == -EAGAIN) {
+		/*
+		 * On-demand paging could not reach the memory for now.  Try
+		 * again shortly; after RXE_ODP_MAX_DEFERS tries an RC
+		 * responder hands the back-off to the requester (RNR NAK).
+		 */
+		if (!rc || qp->resp_defers < RXE_ODP_MAX_DEFERS)
+			return false;
+		rxe_resp_rnr_nak(qp, pkt->psn);
+		return true;
+	}
 	if (syn == RXE_AETH_TYPE_RNR_NAK) {
-		rxe_counter_inc(rdev, RXE_CNT_SND_RNR);
-		if (rc) {
-			spin_lock_irqsave(&qp->state_lock, irqf);
-			rnr = qp->attr.min_rnr_timer;
-			spin_unlock_irqrestore(&qp->state_lock, irqf);
-			rxe_resp_ack(qp, pkt->psn, rxe_aeth_rnr_nak(rnr));
-		}
-		return;
+		if (rc)
+			rxe_resp_rnr_nak(qp, pkt->psn);
+		else
+			rxe_counter_inc(rdev, RXE_CNT_SND_RNR);
+		return true;
 	}
 	if (syn) {
 		rxe_resp_fatal(qp, pkt->psn, syn);
-		return;
+		return true;
 	}
 	qp->resp_nak_sent = false;
 	qp->resp_psn = rxe_psn_add(pkt->psn, npsn);
 	if (rc && rxe_bth_ackreq(skb->data) &&
 	    !(flags & (RXE_OPF_READ | RXE_OPF_ATOMIC)))
 		rxe_resp_ack(qp, pkt->psn, RXE_AETH_ACK);
+	return true;
 }

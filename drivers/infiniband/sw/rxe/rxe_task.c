@@ -102,6 +102,38 @@ static void rxe_retry_timer_fn(struct timer_list *t)
 	rxe_qp_kick(qp);
 }
 
+static void rxe_kick_timer_fn(struct timer_list *t)
+{
+	struct rxe_qp *qp = from_timer(qp, t, kick_timer);
+
+	clear_bit(RXE_DEFER_REQ, &qp->odp_defer);
+	clear_bit(RXE_DEFER_RESP, &qp->odp_defer);
+	clear_bit(RXE_DEFER_COMP, &qp->odp_defer);
+	rxe_qp_kick(qp);
+}
+
+/**
+ * rxe_qp_kick_later() - pause one direction of a QP for a short back-off
+ * @qp: the QP
+ * @part: RXE_DEFER_REQ, RXE_DEFER_RESP or RXE_DEFER_COMP
+ *
+ * For work that met a transient on-demand-paging failure (an invalidation
+ * storm, memory pressure).  Rather than sleep in the work item, which
+ * would also hold up the QP's other directions and a user doorbell
+ * waiting in rxe_qp_run_sync(), that part leaves its packet or WQE where
+ * it is and does nothing until the back-off timer (RXE_ODP_BACKOFF_MS)
+ * clears its bit and kicks the work.  A pending back-off is not pushed
+ * further out.  Called from the QP's work.
+ */
+void rxe_qp_kick_later(struct rxe_qp *qp, int part)
+{
+	rxe_counter_inc(to_rdev(qp->ibqp.device), RXE_CNT_ODP_DEFERRED);
+	set_bit(part, &qp->odp_defer);
+	if (!timer_pending(&qp->kick_timer))
+		mod_timer(&qp->kick_timer, jiffies +
+			  max(1UL, msecs_to_jiffies(RXE_ODP_BACKOFF_MS)));
+}
+
 /**
  * rxe_qp_task_init() - set up a new QP's transport
  * @qp: the QP, whose rings already exist
@@ -116,6 +148,7 @@ int rxe_qp_task_init(struct rxe_qp *qp)
 	skb_queue_head_init(&qp->req_pkts);
 	skb_queue_head_init(&qp->resp_pkts);
 	timer_setup(&qp->retry_timer, rxe_retry_timer_fn, 0);
+	timer_setup(&qp->kick_timer, rxe_kick_timer_fn, 0);
 
 	if (qp->sq.buf) {
 		qp->sq_meta = kcalloc(qp->sq.index_mask + 1,
@@ -168,9 +201,10 @@ void rxe_qp_task_stop(struct rxe_qp *qp)
 	spin_lock_irqsave(&qp->work_lock, flags);
 	qp->work_stopped = true;
 	spin_unlock_irqrestore(&qp->work_lock, flags);
-	/* The work may arm the timer; the timer only kicks (refused now). */
+	/* The work may arm the timers; they only kick (refused now). */
 	cancel_work_sync(&qp->work);
 	del_timer_sync(&qp->retry_timer);
+	del_timer_sync(&qp->kick_timer);
 	skb_queue_purge(&qp->req_pkts);
 	skb_queue_purge(&qp->resp_pkts);
 }
@@ -236,6 +270,7 @@ void rxe_qp_task_modify(struct rxe_qp *qp, const struct ib_qp_attr *attr,
 		 * nothing in RESET, and clamps req_next into the ring.
 		 */
 		del_timer(&qp->retry_timer);
+		del_timer(&qp->kick_timer);
 		qp->req_next = qp->sq.cons;
 		qp->req_off = 0;
 		qp->req_hold = false;
@@ -244,6 +279,12 @@ void rxe_qp_task_modify(struct rxe_qp *qp, const struct ib_qp_attr *attr,
 		qp->resp_nak_sent = false;
 		qp->resp_busy = false;
 		qp->resp_wr_active = false;
+		qp->resp_restart = false;
+		qp->resp_ud_held = false;
+		qp->resp_defers = 0;
+		qp->rd_valid = false;
+		qp->rd_rewound = false;
+		qp->odp_defer = 0;
 	}
 	if (next == IB_QPS_RTS || next == IB_QPS_ERR)
 		rxe_qp_kick(qp);
