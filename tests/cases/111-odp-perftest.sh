@@ -1,0 +1,43 @@
+#!/bin/bash
+# perftest with on-demand-paging memory regions (--odp) in one guest:
+# server and client on the same rxe0 (the driver loops packets back), both
+# sides' MRs ODP.  ib_write_bw/lat, ib_read_bw/lat, ib_send_bw/lat must
+# exit 0 with a non-zero figure, and the device's ODP counters must show
+# that the NIC faulted the pages in (nothing was pinned).
+# topology: one
+# impl: ours
+# timeout: 900
+. "$TESTS/lib/guest-lib.sh"
+. "$TESTS/lib/perftest-run.sh"
+
+hc=/sys/class/infiniband/rxe0/ports/1/hw_counters
+tap_plan 10
+tap_check "load our rdma_rxe" rxe_load ours
+tap_check "rdma link add rxe0" rxe_add rxe0 "$IFACE"
+gidx=$(pt_gid_index rxe0 "$MY_IP")
+tap_diag "GID index $gidx"
+
+port=18700
+# run_pt TOOL COLUMN ARGS...: a figure in COLUMN of the result row > 0
+run_pt() {
+	local tool=$1 col=$2 fig
+	shift 2
+	port=$((port + 1))
+	pt_pair "$tool" "$port" -d rxe0 -x "$gidx" -F --odp "$@" || return 1
+	fig=$(pt_figure "$PT_OUT" "$col")
+	echo "figure (column $col): ${fig:-none}"
+	awk -v f="${fig:-0}" 'BEGIN { exit !(f > 0) }'
+}
+f0=$(cat "$hc/odp_page_faults")
+# bandwidth: column 4 = BW average; latency: column 6 = t_avg.
+tap_check "ib_write_bw --odp, 64 KiB x 300" run_pt ib_write_bw 4 -s 65536 -n 300
+tap_check "ib_read_bw --odp, 64 KiB x 300" run_pt ib_read_bw 4 -s 65536 -n 300
+tap_check "ib_send_bw --odp, 64 KiB x 300" run_pt ib_send_bw 4 -s 65536 -n 300
+tap_check "ib_write_lat --odp, 4 KiB x 200" run_pt ib_write_lat 6 -s 4096 -n 200
+tap_check "ib_read_lat --odp, 4 KiB x 200" run_pt ib_read_lat 6 -s 4096 -n 200
+tap_check "ib_send_lat --odp, 4 KiB x 200" run_pt ib_send_lat 6 -s 4096 -n 200
+f1=$(cat "$hc/odp_page_faults")
+for c in "$hc"/odp_*; do tap_diag "${c##*/} $(cat "$c")"; done
+tap_check "pages were faulted in on demand (odp_page_faults $f0 -> $f1)" test "$f1" -gt "$f0"
+tap_check "unload ours cleanly" rxe_unload
+tap_done

@@ -1,0 +1,50 @@
+# shellcheck shell=bash
+# perftest helpers for guest cases (source after guest-lib.sh).
+#
+# pt_gid_index DEV IP: the index of the RoCE v2 GID of IPv4 address IP on
+#   port 1 of DEV (waits up to 5 s for it to appear).
+# pt_pair TOOL PORT ARGS...: run TOOL as server and client on this guest
+#   (client to $MY_IP), both with ARGS; prints both outputs; fails unless
+#   both exit 0.  The client's output is left in $PT_OUT.
+# pt_figure FILE COLUMN: the number in COLUMN of perftest's result row
+#   (the line after the header that starts with "#bytes").
+PT_OUT=/tmp/pt-client.out
+
+pt_gid_index() {
+	local dev=$1 ip=$2 want i n
+	want=$(printf '0000:0000:0000:0000:0000:ffff:%02x%02x:%02x%02x' ${ip//./ })
+	for n in $(seq 50); do
+		for i in $(seq 0 31); do
+			[ "$(cat /sys/class/infiniband/$dev/ports/1/gids/$i 2>/dev/null)" = "$want" ] || continue
+			[ "$(cat /sys/class/infiniband/$dev/ports/1/gid_attrs/types/$i 2>/dev/null)" = "RoCE v2" ] || continue
+			echo "$i"
+			return 0
+		done
+		sleep 0.1
+	done
+	return 1
+}
+
+pt_pair() {
+	local tool=$1 port=$2 srv=/tmp/pt-server.out rc_s rc_c spid
+	shift 2
+	timeout 120 "$tool" -p "$port" "$@" >"$srv" 2>&1 &
+	spid=$!
+	for _ in $(seq 100); do
+		ss -ltn 2>/dev/null | grep -q ":$port " && break
+		sleep 0.2
+	done
+	timeout 100 "$tool" -p "$port" "$@" "$MY_IP" >"$PT_OUT" 2>&1
+	rc_c=$?
+	wait "$spid"
+	rc_s=$?
+	echo "--- $tool $* (client rc $rc_c, server rc $rc_s)"
+	cat "$PT_OUT"
+	echo "--- server:"
+	cat "$srv"
+	[ "$rc_c" -eq 0 ] && [ "$rc_s" -eq 0 ]
+}
+
+pt_figure() {
+	awk -v col="$2" '/^ *#bytes/ { hdr = 1; next } hdr && NF >= col && $1 ~ /^[0-9]+$/ { print $col; exit }' "$1"
+}
