@@ -375,10 +375,16 @@ enum {
 	RXE_DEFER_COMP,
 };
 
-/* PSNs an SQ slot occupies once sent (RC), kernel private. */
+/*
+ * PSNs an SQ slot occupies once sent (RC), kernel private.  @sent: every
+ * packet of the WQE went out at least once, so @last_psn is valid and an
+ * ACK may retire it even while a rewind is sending it again.  Cleared when
+ * the WQE is retired and when the QP is reset.
+ */
 struct rxe_sq_meta {
 	u32 first_psn;
 	u32 last_psn;
+	bool sent;
 };
 
 /**
@@ -599,6 +605,7 @@ int rxe_mr_atomic64(struct rxe_mr *mr, u64 iova, bool cmp_swap, u64 compare,
 /* rxe_odp.c: on-demand-paging MRs over the ODP core */
 extern const struct ib_device_ops rxe_odp_ops;
 void rxe_odp_init_caps(struct ib_device_attr *a);
+void rxe_odp_debugfs_init(struct dentry *root);
 int rxe_odp_mr_init(struct rxe_mr *mr, u64 start, u64 length, u64 iova);
 void rxe_odp_mr_publish(struct rxe_dev *rdev, struct rxe_mr *mr);
 void rxe_odp_mr_release(struct rxe_dev *rdev, struct rxe_mr *mr);

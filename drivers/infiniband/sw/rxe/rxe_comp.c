@@ -22,14 +22,19 @@
 #include "rxe.h"
 #include "rxe_wire.h"
 
-/* Load the oldest in-flight WQE into qp->req_wqe; false if none. */
+/*
+ * Load the oldest in-flight WQE into qp->req_wqe; false if none.  A WQE
+ * that a rewind is sending again (at req_next) is still in flight if all
+ * of it went out once: a late ACK for the first transmission retires it.
+ */
 static bool rxe_comp_head(struct rxe_qp *qp, u32 *idx)
 {
 	unsigned long flags;
 
 	spin_lock_irqsave(&qp->sq_lock, flags);
 	*idx = qp->sq.cons;
-	if (*idx == qp->req_next || rxe_queue_empty(&qp->sq)) {
+	if ((*idx == qp->req_next && !qp->sq_meta[*idx].sent) ||
+	    rxe_queue_empty(&qp->sq)) {
 		spin_unlock_irqrestore(&qp->sq_lock, flags);
 		return false;
 	}
@@ -45,7 +50,11 @@ static bool rxe_wqe_is_rd_atomic(const struct rxe_send_wqe *wqe)
 	return info && (info->flags & (RXE_WRF_READ | RXE_WRF_ATOMIC));
 }
 
-static void rxe_comp_progress(struct rxe_qp *qp)
+/*
+ * The peer answered: retry counters start again and the timeout counts
+ * from now for what is left.
+ */
+static void rxe_comp_alive(struct rxe_qp *qp)
 {
 	unsigned long flags;
 
@@ -53,10 +62,24 @@ static void rxe_comp_progress(struct rxe_qp *qp)
 	qp->retry_left = qp->attr.retry_cnt;
 	qp->rnr_left = qp->attr.rnr_retry;
 	spin_unlock_irqrestore(&qp->state_lock, flags);
-	/* Progress: the timeout runs from now for what is left. */
 	del_timer(&qp->retry_timer);
 	if (qp->sq.cons != qp->req_next)
 		rxe_req_arm_timer(qp);
+}
+
+/*
+ * A response retired SQ slot @idx (successfully).  If a rewind was sending
+ * that WQE again, the requester moves on to the next one, at the PSN that
+ * follows it.
+ */
+static void rxe_comp_progress(struct rxe_qp *qp, u32 idx)
+{
+	if (idx == qp->req_next) {
+		qp->req_next = (idx + 1) & qp->sq.index_mask;
+		qp->req_off = 0;
+		qp->req_psn = rxe_psn_next(qp->sq_meta[idx].last_psn);
+	}
+	rxe_comp_alive(qp);
 }
 
 /* Retire the SEND/WRITE WQEs acknowledged by PSN @psn. */
@@ -78,7 +101,7 @@ static void rxe_comp_ack_upto(struct rxe_qp *qp, u32 psn, bool inclusive)
 			return;
 		}
 		rxe_req_complete(qp, idx, wqe, IB_WC_SUCCESS);
-		rxe_comp_progress(qp);
+		rxe_comp_progress(qp, idx);
 	}
 }
 
@@ -142,7 +165,10 @@ static bool rxe_comp_read_resp(struct rxe_qp *qp, struct sk_buff *skb)
 	if (pkt->psn == m->last_psn) {
 		qp->rd_valid = false;
 		rxe_req_complete(qp, idx, wqe, IB_WC_SUCCESS);
-		rxe_comp_progress(qp);
+		rxe_comp_progress(qp, idx);
+	} else {
+		/* A long READ streaming in is not a timeout. */
+		rxe_comp_alive(qp);
 	}
 	return true;
 
@@ -180,7 +206,7 @@ static bool rxe_comp_atomic_ack(struct rxe_qp *qp, struct sk_buff *skb)
 		return true;
 	}
 	rxe_req_complete(qp, idx, wqe, IB_WC_SUCCESS);
-	rxe_comp_progress(qp);
+	rxe_comp_progress(qp, idx);
 	return true;
 }
 

@@ -30,6 +30,7 @@
  * per MR under mlx5's names; the device's hw_counters report the sum over
  * its live ODP MRs plus what its deregistered ones had counted.
  */
+#include <linux/debugfs.h>
 #include <rdma/rdma_netlink.h>
 #include <rdma/restrack.h>
 
@@ -178,6 +179,40 @@ void rxe_mr_odp_totals(struct rxe_dev *rdev, u64 *out)
 	mutex_unlock(&rdev->odp_mutex);
 }
 
+/*
+ * Fault injection for tests: <debugfs>/rdma_rxe/odp_fail_every = N makes
+ * every Nth ODP copy or atomic fail with -EAGAIN before touching memory,
+ * as an invalidation storm that beat the ODP core's fault retries would
+ * (0: off); with odp_fail_writes_only = 1 only accesses that store to
+ * memory count (receive scatter, WRITE targets, read responses, atomics),
+ * so a requester keeps sending while its peer's responder backs off.  It
+ * exercises the transport's back-off and RNR paths, which real storms
+ * reach too rarely to test.
+ */
+static u32 rxe_odp_fail_every;
+static bool rxe_odp_fail_writes_only;
+static atomic_t rxe_odp_fail_count = ATOMIC_INIT(0);
+
+static bool rxe_odp_inject_transient(bool write)
+{
+	u32 n = READ_ONCE(rxe_odp_fail_every);
+
+	if (!n || (!write && READ_ONCE(rxe_odp_fail_writes_only)))
+		return false;
+	return (u32)atomic_inc_return(&rxe_odp_fail_count) % n == 0;
+}
+
+/**
+ * rxe_odp_debugfs_init() - add the ODP test knobs to the driver's directory
+ * @root: <debugfs>/rdma_rxe
+ */
+void rxe_odp_debugfs_init(struct dentry *root)
+{
+	debugfs_create_u32("odp_fail_every", 0600, root, &rxe_odp_fail_every);
+	debugfs_create_bool("odp_fail_writes_only", 0600, root,
+			    &rxe_odp_fail_writes_only);
+}
+
 /* Map the core's errors onto the two the transport distinguishes. */
 static int rxe_odp_err(int err)
 {
@@ -203,6 +238,8 @@ int rxe_odp_copy(struct rxe_mr *mr, u64 iova, void *buf, u64 len, bool to_mr)
 
 	if ((size_t)len != len)
 		return -EFAULT;
+	if (rxe_odp_inject_transient(to_mr))
+		return -EAGAIN;
 	return rxe_odp_err(odpc_region_copy(mr->odp, va, buf, len,
 					    to_mr ? ODPC_WRITE : 0));
 }
@@ -224,6 +261,8 @@ int rxe_odp_atomic64(struct rxe_mr *mr, u64 iova, bool cmp_swap, u64 compare,
 {
 	u64 va = mr->odp_va + (iova - mr->iova);
 
+	if (rxe_odp_inject_transient(true))
+		return -EAGAIN;
 	return rxe_odp_err(odpc_region_atomic64(mr->odp, va,
 						cmp_swap ? ODPC_ATOMIC_CMP_SWAP :
 							   ODPC_ATOMIC_FETCH_ADD,

@@ -50,6 +50,8 @@ void rxe_req_complete(struct rxe_qp *qp, u32 idx,
 	}
 	rxe_queue_advance_cons(&qp->sq);
 	spin_unlock_irqrestore(&qp->sq_lock, flags);
+	if (qp->sq_meta)
+		qp->sq_meta[idx].sent = false;
 
 	if (status == IB_WC_SUCCESS && !rxe_req_signaled(qp, wqe))
 		return;
@@ -296,14 +298,20 @@ static enum ib_wc_status rxe_req_local(struct rxe_qp *qp,
 	}
 }
 
-/* Start the retransmission timer unless it runs (RC only). */
+/*
+ * (Re)start the retransmission timer (RC only): after each packet sent and
+ * each response that made progress, so the timeout counts from the last
+ * thing that happened.  A requester that is still sending (a rewind
+ * resending a long message, slowed by on-demand paging) cannot time
+ * itself out and start over forever.
+ */
 void rxe_req_arm_timer(struct rxe_qp *qp)
 {
 	unsigned long flags;
 	u64 ns;
 	u8 t;
 
-	if (qp->ibqp.qp_type != IB_QPT_RC || timer_pending(&qp->retry_timer))
+	if (qp->ibqp.qp_type != IB_QPT_RC)
 		return;
 	spin_lock_irqsave(&qp->state_lock, flags);
 	t = qp->attr.timeout;
@@ -451,6 +459,7 @@ static enum ib_wc_status rxe_req_rc_packet(struct rxe_qp *qp,
 	if (last) {
 		qp->sq_meta[idx].last_psn = rxe_psn_add(qp->req_psn,
 							RXE_PSN_MASK);
+		qp->sq_meta[idx].sent = true;
 		qp->req_off = 0;
 		*done = true;
 	} else {

@@ -560,8 +560,9 @@ static int rxe_resp_execute(struct rxe_qp *qp, struct sk_buff *skb,
 	const u8 *data = skb->data + rxe_op_hdr_len(pkt->opcode);
 	struct rxe_recv_wqe *wqe = qp->resp_wqe;
 	struct rxe_mr *mr;
-	const u8 *reth;
+	const u8 *reth = NULL;
 	u32 cur, off;
+	bool busy, fresh;
 	u64 iova;
 	int err;
 
@@ -571,11 +572,29 @@ static int rxe_resp_execute(struct rxe_qp *qp, struct sk_buff *skb,
 	if (flags & RXE_OPF_ATOMIC)
 		return rxe_resp_atomic(qp, skb);
 
+	/*
+	 * Opcode sequence.  A first packet at the expected PSN in the middle
+	 * of an RC message is how the stock requester resends the
+	 * unacknowledged rest of a message after a NAK or timeout (a new
+	 * FIRST/ONLY, for a WRITE with a RETH for the rest): it continues the
+	 * message.  Anything else out of sequence is an invalid request.
+	 */
+	busy = qp->resp_busy && !qp->resp_restart;
 	if (flags & RXE_OPF_SEND) {
-		if (!!(flags & RXE_OPF_START) ==
-		    (qp->resp_busy && !qp->resp_restart))
+		if (!(flags & RXE_OPF_START) && !busy)
 			return RXE_AETH_NAK_INV_REQ;
-	} else if (!!(flags & RXE_OPF_START) == qp->resp_wr_active) {
+		if ((flags & RXE_OPF_START) && busy &&
+		    qp->ibqp.qp_type != IB_QPT_RC)
+			return RXE_AETH_NAK_INV_REQ;
+	} else if (flags & RXE_OPF_START) {
+		reth = skb->data + rxe_op_hdr_off(pkt->opcode, RXE_HDR_RETH);
+		if (qp->resp_wr_active &&
+		    (qp->ibqp.qp_type != IB_QPT_RC ||
+		     rxe_reth_va(reth) != qp->resp_va ||
+		     rxe_reth_rkey(reth) != qp->resp_rkey ||
+		     rxe_reth_len(reth) != qp->resp_left))
+			return RXE_AETH_NAK_INV_REQ;
+	} else if (!qp->resp_wr_active) {
 		return RXE_AETH_NAK_INV_REQ;
 	}
 
@@ -603,7 +622,7 @@ static int rxe_resp_execute(struct rxe_qp *qp, struct sk_buff *skb,
 		if (err == -EAGAIN) {
 			qp->resp_cur = cur;
 			qp->resp_off = off;
-			if (flags & RXE_OPF_START)
+			if ((flags & RXE_OPF_START) && !busy)
 				qp->resp_restart = true;
 			return -EAGAIN;
 		}
@@ -626,8 +645,8 @@ static int rxe_resp_execute(struct rxe_qp *qp, struct sk_buff *skb,
 	/* RDMA WRITE */
 	if (!rxe_qp_access(qp, IB_ACCESS_REMOTE_WRITE))
 		return RXE_AETH_NAK_INV_REQ;
-	if (flags & RXE_OPF_START) {
-		reth = skb->data + rxe_op_hdr_off(pkt->opcode, RXE_HDR_RETH);
+	fresh = (flags & RXE_OPF_START) && !qp->resp_wr_active;
+	if (fresh) {
 		qp->resp_va = rxe_reth_va(reth);
 		qp->resp_rkey = rxe_reth_rkey(reth);
 		qp->resp_left = rxe_reth_len(reth);
@@ -651,8 +670,8 @@ static int rxe_resp_execute(struct rxe_qp *qp, struct sk_buff *skb,
 		err = rxe_mr_copy(mr, iova, (void *)data, pkt->paylen, true);
 		rxe_mr_put(mr);
 		if (err == -EAGAIN) {
-			/* Nothing advanced; a first packet starts again. */
-			if (flags & RXE_OPF_START)
+			/* Nothing advanced; a new message starts again. */
+			if (fresh)
 				qp->resp_wr_active = false;
 			return -EAGAIN;
 		}
@@ -751,6 +770,10 @@ static bool rxe_resp_rc(struct rxe_qp *qp, struct sk_buff *skb)
 		return true;
 	}
 	if (syn) {
+		pr_debug("qp#%u NAK 0x%x: op 0x%02x psn 0x%06x len %u; busy %d restart %d wr_active %d left %u\n",
+			 qp->ibqp.qp_num, syn, pkt->opcode, pkt->psn,
+			 pkt->paylen, qp->resp_busy, qp->resp_restart,
+			 qp->resp_wr_active, qp->resp_left);
 		rxe_resp_fatal(qp, pkt->psn, syn);
 		return true;
 	}

@@ -271,6 +271,9 @@ void rxe_qp_task_modify(struct rxe_qp *qp, const struct ib_qp_attr *attr,
 		 */
 		del_timer(&qp->retry_timer);
 		del_timer(&qp->kick_timer);
+		if (qp->sq_meta)
+			memset(qp->sq_meta, 0, (qp->sq.index_mask + 1) *
+			       sizeof(*qp->sq_meta));
 		qp->req_next = qp->sq.cons;
 		qp->req_off = 0;
 		qp->req_hold = false;

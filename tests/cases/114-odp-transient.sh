@@ -1,0 +1,98 @@
+#!/bin/bash
+# Transient ODP failures never become errors.  The driver's fault-injection
+# knob (<debugfs>/rdma_rxe/odp_fail_every = N: every Nth access to an ODP
+# MR fails with -EAGAIN, as an invalidation storm that beat the ODP core's
+# fault retries would) drives the back-off paths of the requester (send
+# gather), responder (receive scatter) and completer: ibv_rc_pingpong with
+# ODP MRs (-o, and implicit ODP -O) and payload validation (-c) must pass,
+# and odp_deferred must grow.  Then every access that stores to memory
+# fails for 3 s (N = 1, odp_fail_writes_only): the requester keeps sending,
+# the responder must answer RNR NAKs (send_rnr_err grows) and the transfer
+# must still complete, validated, once the storm ends.
+# topology: one
+# impl: ours
+# timeout: 600
+. "$TESTS/lib/guest-lib.sh"
+. "$TESTS/lib/perftest-run.sh"
+
+hc=/sys/class/infiniband/rxe0/ports/1/hw_counters
+knob=/sys/kernel/debug/rdma_rxe/odp_fail_every
+wknob=/sys/kernel/debug/rdma_rxe/odp_fail_writes_only
+cnt() { cat "$hc/$1"; }
+
+tap_plan 11
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+tap_check "load our rdma_rxe" rxe_load ours
+tap_check "rdma link add rxe0" rxe_add rxe0 "$IFACE"
+tap_check "fault-injection knob present" test -w "$knob"
+gidx=$(pt_gid_index rxe0 "$MY_IP")
+
+# pingpong PORT ARGS...: server + client on rxe0, validated
+pingpong() {
+	local port=$1 srv=/tmp/pp-srv.out rc_s rc_c spid
+	shift
+	timeout 150 ibv_rc_pingpong -d rxe0 -g "$gidx" -p "$port" -c "$@" >"$srv" 2>&1 &
+	spid=$!
+	for _ in $(seq 100); do
+		ss -ltn 2>/dev/null | grep -q ":$port " && break
+		sleep 0.2
+	done
+	timeout 140 ibv_rc_pingpong -d rxe0 -g "$gidx" -p "$port" -c "$@" "$MY_IP"
+	rc_c=$?
+	wait "$spid"
+	rc_s=$?
+	echo "--- server:"
+	cat "$srv"
+	echo "client rc $rc_c, server rc $rc_s"
+	[ "$rc_c" -eq 0 ] && [ "$rc_s" -eq 0 ]
+}
+
+d0=$(cnt odp_deferred)
+echo 3 >"$knob"
+tap_check "RC pingpong, ODP MRs, every 3rd ODP access fails transiently, 16 KiB x 30, validated" \
+	pingpong 18901 -o -s 16384 -m 1024 -n 30
+tap_check "RC pingpong, implicit ODP MRs, same injection, 16 KiB x 20, validated" \
+	pingpong 18902 -O -s 16384 -m 1024 -n 20
+echo 0 >"$knob"
+d1=$(cnt odp_deferred)
+tap_check "transport backed off (odp_deferred $d0 -> $d1)" test "$d1" -gt "$d0"
+
+# A storm: every store to ODP memory fails for 3 s, starting once the two
+# sides have connected (so traffic is running).
+storm() {
+	local srv=/tmp/st-srv.out cli=/tmp/st-cli.out spid cpid rc_s rc_c
+	stdbuf -oL timeout 150 ibv_rc_pingpong -d rxe0 -g "$gidx" -p 18903 -c -o -s 4096 -n 300 >"$srv" 2>&1 &
+	spid=$!
+	for _ in $(seq 100); do
+		ss -ltn 2>/dev/null | grep -q ":18903 " && break
+		sleep 0.2
+	done
+	stdbuf -oL timeout 140 ibv_rc_pingpong -d rxe0 -g "$gidx" -p 18903 -c -o -s 4096 -n 300 "$MY_IP" >"$cli" 2>&1 &
+	cpid=$!
+	for _ in $(seq 300); do
+		grep -q "remote address" "$cli" && break
+		sleep 0.2
+	done
+	echo 1 >"$wknob"
+	echo 1 >"$knob"
+	sleep 3
+	echo 0 >"$knob"
+	echo 0 >"$wknob"
+	wait "$cpid"
+	rc_c=$?
+	wait "$spid"
+	rc_s=$?
+	echo "--- client:"; cat "$cli"; echo "--- server:"; cat "$srv"
+	echo "client rc $rc_c, server rc $rc_s"
+	[ "$rc_c" -eq 0 ] && [ "$rc_s" -eq 0 ]
+}
+r0=$(cnt send_rnr_err)
+tap_check "RC pingpong through a 3 s outage of ODP stores, 4 KiB x 300, validated" storm
+r1=$(cnt send_rnr_err)
+tap_check "responder answered RNR NAKs during the outage (send_rnr_err $r0 -> $r1)" test "$r1" -gt "$r0"
+tap_check "no retry or RNR-retry exhaustion" \
+	sh -c "[ \$(cat $hc/retry_exceeded_err) -eq 0 ] && [ \$(cat $hc/retry_rnr_exceeded_err) -eq 0 ]"
+for c in "$hc"/odp_* "$hc"/send_rnr_err "$hc"/rcvd_rnr_err; do tap_diag "${c##*/} $(cat "$c")"; done
+tap_check "knob off" sh -c "[ \$(cat $knob) = 0 ]"
+tap_check "unload ours cleanly" rxe_unload
+tap_done
