@@ -1,5 +1,5 @@
 # shellcheck shell=bash disable=SC2034 # variables for the sourcing case
-# Helpers for the ODP verbs cases (tests/cases/11x-odp-*.sh).  Source after
+# Helpers for the ODP verbs cases (tests/cases/115-119).  Source after
 # guest-lib.sh.  The programs live in userspace/odp-verbs (make userspace).
 #
 # RXE_TEST_ODP_PINNED=1 runs the programs with --pinned (no ON_DEMAND) where
