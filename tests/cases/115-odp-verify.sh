@@ -16,7 +16,7 @@ OUT=$RESULTS/odp-verify
 mkdir -p "$OUT"
 ITERS=${RXE_TEST_ODP_ITERS:-2}
 
-tap_plan 10
+tap_plan 11
 odp_need_progs odp-verify
 odp_setup
 tap_diag "ODP caps: $(odp_caps | tr -s ' \t\n' ' ')"
@@ -31,6 +31,13 @@ tap_check "odp-verify $ODP_DESC (local, remote, both): every byte and completion
 grep -E '^odp-verify: .*caps' "$OUT/verify.log" | while read -r l; do tap_diag "$l"; done
 hc1=$(odp_hc_all)
 tap_diag "hw counters before: $hc0" "hw counters after:  $hc1"
+hcval() { awk -v k="$1" '{ for (i = 1; i < NF; i += 2) if ($i == k) print $(i + 1) }' <<<"$2"; }
+if [ "$ODP_PINNED" = 1 ]; then
+	tap_skip "odp_page_faults grew (the device faulted pages in)" "pinned run"
+else
+	tap_check "odp_page_faults grew (the device faulted pages in)" \
+		test "$(hcval odp_page_faults "$hc1")" -gt "$(hcval odp_page_faults "$hc0")"
+fi
 tap_check "iterations of every combination reported ok" sh -c "
 	n=\$(grep -cE 'iteration [0-9]+: [0-9]+ operations, ok' '$OUT/verify.log')
 	want=\$(( $ITERS * $([ "$ODP_PINNED" = 1 ] && echo 1 || echo 3) ))

@@ -1,14 +1,17 @@
 #!/bin/bash
 # ODP re-faulting (userspace/odp-verbs/odp-refault): odp-verify's
-# operations, but before every operation both buffers are dropped with
+# operations, but before every operation the ODP buffers are dropped with
 # madvise(MADV_DONTNEED), so each one finds the driver's earlier mappings
 # invalidated and its pages gone; destinations are left without pages,
 # with zero pages mapped by CPU reads, or re-filled.  Every byte checked.
 # The device's fault and invalidation counters (hw_counters) must grow in
 # every iteration, and at the end of each combination the per-MR counters
 # (rdma statistic show mr) of the program's ODP MRs must show faults and
-# invalidations, its pinned MRs none.  RXE_TEST_ODP_PINNED=1 runs the data
-# checks without ON_DEMAND and skips the counter checks.
+# invalidations, its pinned MRs none.  Control: the same program with
+# --pinned must FAIL (a pinned MR keeps the pages it pinned, so after
+# MADV_DONTNEED the device and the process see different memory), which
+# shows that the checks catch stale mappings.  RXE_TEST_ODP_PINNED=1 is not
+# meaningful here: the pinned run is the control.
 # topology: one
 # impl: ours
 # timeout: 300
@@ -25,7 +28,7 @@ DEV_INVALS=${ODP_DEV_INVALS:-odp_page_invalidations}
 MR_FAULTS=page_faults
 MR_INVALS=page_invalidations
 
-tap_plan 9
+tap_plan 10
 odp_need_progs odp-refault
 odp_setup
 
@@ -82,7 +85,7 @@ stat = json.load(open(f"{out}/mr-stat.{combo}.json"))
 ok = True
 for m in mrs:
     name, lkey, kind = m.split(":")
-    r = [x for x in res if int(str(x.get("lkey", "-1")), 0) == int(lkey, 0)
+    r = [x for x in res if int(str(x.get("lkey", "-1")), 16) == int(lkey, 0)
          and str(x.get("pid")) == pid]
     if len(r) != 1:
         print(f"{combo} {name}: lkey {lkey} of pid {pid}: {len(r)} resource entries")
@@ -105,6 +108,12 @@ PY
 	tap_check "per-MR counters: ODP MRs faulted and were invalidated, pinned MRs not" mr_counters
 	mr_counters 2>&1 | while read -r l; do tap_diag "$l"; done
 fi
+
+odp_run_prog "$OUT/control.log" "$ODPV_DIR/odp-refault" -d rxe0 -g "$GIDX" -n 1 -t write,read \
+	-s "$RANDOM" --pinned
+tap_diag "control: $(grep -E '^odp-refault: [0-9]+ checks' "$OUT/control.log")"
+tap_check "control: odp-refault --pinned sees the MR and the process diverge (exit 1, data FAILs)" sh -c "
+	[ \$(cat '$OUT/control.log.rc') = 1 ] && grep -q '^FAIL combo pinned: .* data .*expected' '$OUT/control.log'"
 
 tap_check "our modules unload" rxe_unload
 tap_done

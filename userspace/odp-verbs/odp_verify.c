@@ -28,9 +28,11 @@
  * put it, guard everywhere else), and the completions' status, opcode,
  * wr_id, byte_len, immediate and source QP are checked.
  *
- * odp-refault (or --refault): before every operation both buffers are
+ * odp-refault (or --refault): before every operation the ODP buffers are
  * dropped with madvise(MADV_DONTNEED), so that every operation finds pages
- * the driver mapped before invalidated; the destination is then either
+ * the driver mapped before invalidated (with --pinned the pinned buffers
+ * are dropped too: a control run that must FAIL, because a pinned MR keeps
+ * its old pages); the destination is then either
  * guard-filled, left untouched (no page at all: the RDMA access must
  * allocate it; expected zeros) or only read by the CPU (the shared zero
  * page is mapped: a write must break it).  With --expect-grow NAME the
@@ -303,6 +305,16 @@ static uint64_t prepare(struct side *s)
 
 	s->prep = "guard";
 	if (!opt.refault) {
+		g = new_seed();
+		odpv_fill(s->buf, s->len, g, 0);
+		return g;
+	}
+	/*
+	 * A pinned MR keeps the pages it pinned: dropping them would leave the
+	 * device and the process on different memory.  Only with --pinned
+	 * (the control run, which must fail) are pinned buffers dropped too.
+	 */
+	if (!s->odp && !opt.pinned) {
 		g = new_seed();
 		odpv_fill(s->buf, s->len, g, 0);
 		return g;
@@ -797,7 +809,8 @@ static void usage(int code)
 	       "  -t LIST         tests: write,read,send,srq,imm,atomic,ud (all)\n"
 	       "  --odp WHICH     local|remote|both|all (all): which side(s) ON_DEMAND\n"
 	       "  --pinned        no ON_DEMAND anywhere (one run), to validate the program\n"
-	       "  --refault       drop both buffers with MADV_DONTNEED before every operation%s\n"
+	       "  --refault       drop the ODP buffers with MADV_DONTNEED before every operation%s\n"
+	       "                  (--pinned --refault drops pinned ones: a control that must FAIL)\n"
 	       "  --expect-grow C hw counter C must grow in each ODP iteration (repeatable)\n"
 	       "  --at-end CMD    run CMD before deregistering, per combination\n"
 	       "  --inject-error  flip a byte after the first WRITE (the run must FAIL)\n"
