@@ -1,7 +1,7 @@
 #!/bin/bash
 # Swap under RDMA (userspace/odp-verbs/odp-swap), first version: zram
 # swap, a cgroup v2 group with memory.max well below an ODP MR (default
-# 64 MiB MR, memory.max 16 MiB: about 80 s under TCG; 256 MiB / 64 MiB via
+# 64 MiB MR, memory.max 16 MiB: 105 s under TCG; 256 MiB / 64 MiB via
 # RXE_TEST_ODP_SWAP_MR/_MAX took 317 s), the MR written through RDMA chunk
 # by chunk, every other chunk overwritten (partially) through RDMA after
 # its pages went to swap, then everything read back through RDMA READ into
