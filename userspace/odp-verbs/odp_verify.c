@@ -7,8 +7,10 @@
  * Two buffers, "local" L (requester side: gather lists of WRITE and SEND,
  * scatter lists of READ, atomic results, UD send) and "remote" R (target of
  * WRITE/READ/atomics, receive buffers), are registered per combination:
- * L ODP + R pinned, L pinned + R ODP, both ODP (default: all three; with
- * --pinned one run with neither, to validate the program itself).
+ * L ODP + R pinned, L pinned + R ODP, both ODP, and both reached through
+ * one implicit ODP MR (ibv_reg_mr(NULL, SIZE_MAX), if the device
+ * advertises IBV_ODP_SUPPORT_IMPLICIT) (default: all four; with --pinned
+ * one run with neither, to validate the program itself).
  *
  * Per iteration and combination:
  *  - RDMA WRITE and RDMA READ, SEND/RECV on an RC QP with a receive queue and
@@ -82,7 +84,8 @@ static struct {
 	uint64_t seed;
 	bool pinned;
 	bool refault;
-	unsigned int combos; /* bit 0 local, 1 remote, 2 both */
+	unsigned int combos; /* bit 0 local, 1 remote, 2 both, 3 implicit */
+	bool combos_given;
 	unsigned int tests;
 	const char *at_end;
 	bool inject; /* corrupt one byte once, to prove the checks see it */
@@ -95,7 +98,7 @@ static struct {
 	.size = 2 << 20,
 	.seed = 1,
 	.refault = ODPV_REFAULT_DEFAULT,
-	.combos = 7,
+	.combos = 15,
 	.tests = (1u << T_MAX) - 1,
 };
 
@@ -706,8 +709,10 @@ static void run_iteration(void)
 	}
 }
 
-static const char *combo_name(bool lodp, bool rodp)
+static const char *combo_name(bool lodp, bool rodp, bool implicit)
 {
+	if (implicit)
+		return "implicit";
 	return lodp ? (rodp ? "both" : "local") : (rodp ? "remote" : "pinned");
 }
 
@@ -729,9 +734,13 @@ static void run_hook(const char *combo)
 		odpv_fail("--at-end command failed (status 0x%x): %s", st, opt.at_end);
 }
 
-static void run_combo(bool lodp, bool rodp)
+/*
+ * One combination: L and R registered ODP or pinned each, or (IMPLICIT)
+ * both reached through one implicit ODP MR of the whole address space.
+ */
+static void run_combo(bool lodp, bool rodp, bool implicit)
 {
-	const char *combo = combo_name(lodp, rodp);
+	const char *combo = combo_name(lodp, rodp, implicit);
 	int access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ |
 		     IBV_ACCESS_REMOTE_ATOMIC;
 	long long g0[MAX_GROW], g1[MAX_GROW];
@@ -745,8 +754,13 @@ static void run_combo(bool lodp, bool rodp)
 	R.buf = odpv_map(R.len);
 	L.odp = lodp;
 	R.odp = rodp;
-	L.mr = odpv_reg(&dev, L.buf, L.len, access, lodp, "L");
-	R.mr = odpv_reg(&dev, R.buf, R.len, access, rodp, "R");
+	if (implicit) {
+		L.mr = R.mr = odpv_reg(&dev, NULL, SIZE_MAX, access, true,
+				       "implicit (all of the address space)");
+	} else {
+		L.mr = odpv_reg(&dev, L.buf, L.len, access, lodp, "L");
+		R.mr = odpv_reg(&dev, R.buf, R.len, access, rodp, "R");
+	}
 	for (it = 0; it < opt.iters; it++) {
 		cur_iter = it;
 		snprintf(odpv_where, sizeof(odpv_where), "combo %s", combo);
@@ -773,7 +787,8 @@ static void run_combo(bool lodp, bool rodp)
 	if (opt.at_end)
 		run_hook(combo);
 	odpv_dereg(L.mr);
-	odpv_dereg(R.mr);
+	if (!implicit)
+		odpv_dereg(R.mr);
 	odpv_unmap(L.buf, L.len);
 	odpv_unmap(R.buf, R.len);
 	odpv_where[0] = 0;
@@ -807,7 +822,9 @@ static void usage(int code)
 	       "  -S SIZE         size of each buffer (2M; >= 1M + 40K for the 1 MiB shape)\n"
 	       "  -s SEED         random seed (1)\n"
 	       "  -t LIST         tests: write,read,send,srq,imm,atomic,ud (all)\n"
-	       "  --odp WHICH     local|remote|both|all (all): which side(s) ON_DEMAND\n"
+	       "  --odp WHICH     local|remote|both|implicit|all (all): which side(s) ON_DEMAND;\n"
+	       "                  implicit: one implicit ODP MR (NULL, SIZE_MAX) for both sides\n"
+	       "                  (all skips it if the device lacks IBV_ODP_SUPPORT_IMPLICIT)\n"
 	       "  --pinned        no ON_DEMAND anywhere (one run), to validate the program\n"
 	       "  --refault       drop the ODP buffers with MADV_DONTNEED before every operation%s\n"
 	       "                  (--pinned --refault drops pinned ones: a control that must FAIL)\n"
@@ -855,14 +872,17 @@ int main(int argc, char **argv)
 			opt.grow[opt.ngrow++] = optarg;
 			break;
 		case 'O':
+			opt.combos_given = true;
 			if (!strcmp(optarg, "local"))
 				opt.combos = 1;
 			else if (!strcmp(optarg, "remote"))
 				opt.combos = 2;
 			else if (!strcmp(optarg, "both"))
 				opt.combos = 4;
+			else if (!strcmp(optarg, "implicit"))
+				opt.combos = 8;
 			else if (!strcmp(optarg, "all"))
-				opt.combos = 7;
+				opt.combos = 15;
 			else
 				usage(ODPV_EXIT_SETUP);
 			break;
@@ -900,14 +920,20 @@ int main(int argc, char **argv)
 	ah = odpv_loop_ah(&dev);
 
 	if (opt.pinned) {
-		run_combo(false, false);
+		run_combo(false, false, false);
 	} else {
 		if (opt.combos & 1)
-			run_combo(true, false);
+			run_combo(true, false, false);
 		if (opt.combos & 2)
-			run_combo(false, true);
+			run_combo(false, true, false);
 		if (opt.combos & 4)
-			run_combo(true, true);
+			run_combo(true, true, false);
+		if ((opt.combos & 8) && !opt.combos_given &&
+		    !(dev.attr.odp_caps.general_caps & IBV_ODP_SUPPORT_IMPLICIT))
+			printf("%s: device has no IBV_ODP_SUPPORT_IMPLICIT: implicit combination skipped\n",
+			       odpv_prog);
+		else if (opt.combos & 8)
+			run_combo(true, true, true);
 	}
 
 	if (ibv_destroy_ah(ah) || ibv_destroy_qp(ud_a) || ibv_destroy_qp(ud_b) ||
