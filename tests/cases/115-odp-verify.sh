@@ -26,7 +26,7 @@ t0=$SECONDS
 odp_run_prog "$OUT/verify.log" "$ODPV_DIR/odp-verify" -d rxe0 -g "$GIDX" -n "$ITERS" \
 	-s "$RANDOM" "${ODP_MODE[@]}"
 tap_diag "odp-verify -n $ITERS $ODP_DESC took $((SECONDS - t0))s"
-tap_check "odp-verify $ODP_DESC (local, remote, both): every byte and completion as expected" \
+tap_check "odp-verify $ODP_DESC (local, remote, both, implicit): every byte and completion as expected" \
 	odp_judge "$OUT/verify.log"
 grep -E '^odp-verify: .*caps' "$OUT/verify.log" | while read -r l; do tap_diag "$l"; done
 hc1=$(odp_hc_all)
