@@ -7,7 +7,7 @@
 # timeout: 240
 . "$TESTS/lib/guest-lib.sh"
 
-tap_plan 7
+tap_plan 8
 
 hc=/sys/class/infiniband/rxe0/ports/1/hw_counters
 cnt() { cat "$hc/$1" 2>/dev/null || echo 0; }
@@ -59,9 +59,14 @@ pingpong() { # SIZE ITERS PORT MTU
 }
 
 sent0=$(cnt sent_pkts)
+sends0=$(cnt rdma_sends) recvs0=$(cnt rdma_recvs)
 tap_check "ibv_rc_pingpong -s 4096 -n 100 -m 1024 -c (4 packets per message)" pingpong 4096 100 18517 1024
 tap_check "ibv_rc_pingpong -s 3 -n 50 -m 1024 -c (pad)" pingpong 3 50 18518 1024
 sent1=$(cnt sent_pkts)
+sends1=$(cnt rdma_sends) recvs1=$(cnt rdma_recvs)
+# Both sides are on rxe0: (100 + 50) messages each way = 300 SENDs.
+tap_check "rdma_sends and rdma_recvs count SEND messages (+$((sends1 - sends0)), +$((recvs1 - recvs0)); want 300)" \
+	test $((sends1 - sends0)) -eq 300 -a $((recvs1 - recvs0)) -eq 300
 # 100 x 2 messages x 4 packets + 100 ACKs at least, plus the small run
 tap_check "sent_pkts moved ($sent0 -> $sent1, >= 900)" test $((sent1 - sent0)) -ge 900
 tap_check "no ICRC or header errors, no retries" sh -c "[ \$(cat $hc/rcvd_bad_icrc) -eq 0 ] && [ \$(cat $hc/rcvd_bad_hdr) -eq 0 ] && [ \$(cat $hc/completer_retry_err) -eq 0 ]"

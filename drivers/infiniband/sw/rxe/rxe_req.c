@@ -53,6 +53,12 @@ void rxe_req_complete(struct rxe_qp *qp, u32 idx,
 	if (qp->sq_meta)
 		qp->sq_meta[idx].sent = false;
 
+	/* Stock's rdma_sends: SEND messages completed. */
+	if (status == IB_WC_SUCCESS &&
+	    (wqe->wr.opcode == IB_WR_SEND ||
+	     wqe->wr.opcode == IB_WR_SEND_WITH_IMM ||
+	     wqe->wr.opcode == IB_WR_SEND_WITH_INV))
+		rxe_counter_inc(to_rdev(qp->ibqp.device), RXE_CNT_RDMA_SENDS);
 	if (status == IB_WC_SUCCESS && !rxe_req_signaled(qp, wqe))
 		return;
 	wc.wr_id = wqe->wr.wr_id;

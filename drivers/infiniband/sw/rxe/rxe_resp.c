@@ -263,6 +263,8 @@ complete:
 		 pkt->paylen, status);
 	if (!rxe_resp_retire_wqe(qp, idx))
 		return true;
+	if (status == IB_WC_SUCCESS)
+		rxe_counter_inc(rdev, RXE_CNT_RDMA_RECVS);
 	wc.wr_id = wqe->wr_id;
 	wc.status = status;
 	wc.qp = &qp->ibqp;
@@ -512,6 +514,9 @@ static void rxe_resp_recv_cqe(struct rxe_qp *qp, struct sk_buff *skb,
 	qp->resp_busy = false;
 	if (!rxe_resp_retire_wqe(qp, qp->resp_idx))
 		return;
+	/* Stock's rdma_recvs: receive WQEs consumed by a SEND. */
+	if (status == IB_WC_SUCCESS && !write_imm)
+		rxe_counter_inc(to_rdev(qp->ibqp.device), RXE_CNT_RDMA_RECVS);
 	wc.wr_id = wqe->wr_id;
 	wc.status = status;
 	wc.qp = &qp->ibqp;
