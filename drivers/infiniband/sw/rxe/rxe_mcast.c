@@ -3,17 +3,31 @@
  * rxe-odp: UD multicast groups.
  *
  * A group is keyed by its multicast GID and lists the QPs attached to it.
- * The netdev's multicast filter gets the group's Ethernet address while the
- * group has members, so that the NIC below us accepts its frames.
+ * While the group has members:
+ *  - the netdev's multicast filter holds the group's Ethernet address, so
+ *    that the NIC below us accepts its frames;
+ *  - the netdev is a member of the group at the IP layer (IGMP for a
+ *    v4-mapped group, MLD for IPv6), because our packets travel through
+ *    the IP stack, which drops multicast datagrams for groups nobody
+ *    joined before they reach the RoCEv2 socket.  The membership is
+ *    counted by the IP layer, so it coexists with the IPv4 join rdma_cm
+ *    makes for its own multicast ids; without ours, a group attached
+ *    through plain verbs (and any IPv6 group) received nothing from the
+ *    wire, nor from a sender on the same host.
  *
  * Locking: rdev->mcg_mutex serialises attach and detach (which may sleep in
- * allocation and in dev_mc_add); rdev->mcg_lock (irqsave) additionally
+ * allocation, in dev_mc_add and under RTNL for the IP membership; lock
+ * order: mcg_mutex, then RTNL); rdev->mcg_lock (irqsave) additionally
  * guards the tree and the member lists, so the receive path can walk a
  * group without the mutex.  A QP's own list of attachments (qp->mcast) is
  * changed only under both.
  */
+#include <linux/igmp.h>
+#include <linux/inetdevice.h>
 #include <linux/rbtree.h>
+#include <linux/rtnetlink.h>
 #include <linux/slab.h>
+#include <net/addrconf.h>
 #include <net/if_inet6.h>
 #include <net/ip.h>
 
@@ -26,6 +40,8 @@
  * @members: struct rxe_mca entries, one per attached QP.
  * @nmembers: entries in @members.
  * @mac: Ethernet multicast address added to the netdev filter.
+ * @ip_joined: the netdev joined the group at the IP layer for us (and
+ *	must leave it when the group goes away).
  */
 struct rxe_mcg {
 	struct rb_node node;
@@ -33,6 +49,7 @@ struct rxe_mcg {
 	struct list_head members;
 	u32 nmembers;
 	u8 mac[ETH_ALEN];
+	bool ip_joined;
 };
 
 /**
@@ -66,6 +83,51 @@ static void rxe_mgid_to_mac(const union ib_gid *gid, u8 *mac)
 		ip_eth_mc_map(a->s6_addr32[3], mac);
 	else
 		ipv6_eth_mc_map(a, mac);
+}
+
+/*
+ * Make the netdev a member of @g's group at the IP layer; mcg_mutex held.
+ * A netdev without IPv4 (or IPv6) configuration cannot receive the group
+ * anyway: nothing is joined then, and the attach still succeeds, as it
+ * does on the stock driver.
+ */
+static void rxe_mcg_ip_join(struct rxe_dev *rdev, struct rxe_mcg *g)
+{
+	const struct in6_addr *a = (const struct in6_addr *)g->mgid.raw;
+	struct in_device *in_dev;
+
+	rtnl_lock();
+	if (ipv6_addr_v4mapped(a)) {
+		in_dev = __in_dev_get_rtnl(rdev->ndev);
+		if (in_dev) {
+			ip_mc_inc_group(in_dev, a->s6_addr32[3]);
+			g->ip_joined = true;
+		}
+	} else if (IS_ENABLED(CONFIG_IPV6)) {
+		g->ip_joined = !ipv6_dev_mc_inc(rdev->ndev, a);
+	}
+	rtnl_unlock();
+}
+
+/* Undo rxe_mcg_ip_join(); mcg_mutex held. */
+static void rxe_mcg_ip_leave(struct rxe_dev *rdev, struct rxe_mcg *g)
+{
+	const struct in6_addr *a = (const struct in6_addr *)g->mgid.raw;
+	struct in_device *in_dev;
+
+	if (!g->ip_joined)
+		return;
+	rtnl_lock();
+	if (ipv6_addr_v4mapped(a)) {
+		/* Gone with the netdev's IPv4 setup: its groups went too. */
+		in_dev = __in_dev_get_rtnl(rdev->ndev);
+		if (in_dev)
+			ip_mc_dec_group(in_dev, a->s6_addr32[3]);
+	} else if (IS_ENABLED(CONFIG_IPV6)) {
+		ipv6_dev_mc_dec(rdev->ndev, a);
+	}
+	rtnl_unlock();
+	g->ip_joined = false;
 }
 
 /* Find a group; mcg_lock or mcg_mutex held. */
@@ -160,6 +222,8 @@ static int rxe_attach_mcast(struct ib_qp *ibqp, union ib_gid *mgid, u16 lid)
 		}
 		goto out;
 	}
+	if (new_g)
+		rxe_mcg_ip_join(rdev, new_g);
 
 	mca->qp = qp;
 	mca->mcg = g;
@@ -200,6 +264,7 @@ static void rxe_mca_remove(struct rxe_dev *rdev, struct rxe_mca *mca)
 	spin_unlock_irqrestore(&rdev->mcg_lock, flags);
 
 	if (empty) {
+		rxe_mcg_ip_leave(rdev, g);
 		dev_mc_del(rdev->ndev, g->mac);
 		kfree(g);
 	}

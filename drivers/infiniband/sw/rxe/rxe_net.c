@@ -103,6 +103,15 @@ static struct socket *rxe_sock_open(int family)
 	if (err)
 		return ERR_PTR(err);
 	setup_udp_tunnel_sock(&init_net, sock, &tcfg);
+	/*
+	 * The tunnel setup turns IPv4 multicast loopback off (IPv6 keeps
+	 * it).  A RoCE port delivers a multicast send to the QPs of its own
+	 * host that are attached to the group as well, so loop it back: the
+	 * IP layer copies a datagram for a group this host joined (see
+	 * rxe_mcast.c) back to our receive hook.
+	 */
+	if (family == AF_INET)
+		inet_sk(sock->sk)->mc_loop = 1;
 	return sock;
 }
 

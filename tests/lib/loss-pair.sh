@@ -1,0 +1,42 @@
+# Body of the packet-loss cases (077 ours<->ours, 078 ours<->stock): tc
+# netem drops 1% of what each guest sends (sch_netem from the guest
+# kernel); RC transfers in both directions must still complete with their
+# payload verified, and the hw_counters must show that lost packets were
+# recovered (retransmission timeouts and/or PSN sequence NAKs).  Sourced by
+# the case after its header; prints TAP.
+. "$TESTS/lib/guest-lib.sh"
+. "$TESTS/lib/pair-lib.sh"
+PAIR_TIMEOUT=400
+
+tap_plan 11
+tap_check "load rdma_rxe ($RXE_IMPL)" rxe_load
+tap_check "rdma link add rxe0 type rxe netdev $IFACE" rxe_add rxe0 "$IFACE"
+tap_check "RoCE v2 GID for $MY_IP" wait_gid "$MY_IP"
+G4=$(gid_index "$MY_IP")
+tap_check "tc qdisc add dev $IFACE root netem loss 1%" \
+	eval 'modprobe sch_netem && tc qdisc add dev "$IFACE" root netem loss 1%'
+tap_check "peer ready" peer_sync start "$RXE_IMPL" 200
+A=10.0.0.1 B=10.0.0.2
+srv_ip() { if [ "$1" = a ]; then echo $A; else echo $B; fi; }
+retry0=$(hwc completer_retry_err) seq0=$(hwc rcvd_seq_err) dup0=$(hwc duplicate_request)
+
+port=18900
+for s in a b; do
+	port=$((port + 1))
+	tap_check "RC pingpong under 1% loss, server $s, 16 KiB in 1 KiB packets x 100, -c" \
+		peer_pair rcloss-$s $s tcp:$port ibv_rc_pingpong -d rxe0 -g "$G4" -s 16384 -m 1024 -n 100 -p $port -c -- \
+		ibv_rc_pingpong -d rxe0 -g "$G4" -s 16384 -m 1024 -n 100 -p $port -c "$(srv_ip $s)"
+	tap_check "rping -V under 1% loss, server $s, 150 x 4000 B (READ+WRITE verified)" \
+		peer_pair rpingloss-$s $s cm rping -s -a "$(srv_ip $s)" -p 7511 -V -C 150 -S 4000 -- \
+		rping -c -a "$(srv_ip $s)" -p 7511 -V -C 150 -S 4000
+done
+dropped=$(tc -s qdisc show dev "$IFACE" | awk '/dropped/ { sub(",", "", $7); print $7; exit }')
+tap_check "netem dropped packets here (${dropped:-?})" test "${dropped:-0}" -gt 0
+retry=$(($(hwc completer_retry_err) - retry0)) seq=$(($(hwc rcvd_seq_err) - seq0))
+dup=$(($(hwc duplicate_request) - dup0))
+tap_check "losses recovered here: $retry retransmission timeouts, $seq sequence NAKs received, $dup duplicate requests answered" \
+	test $((retry + seq)) -gt 0
+tap_diag "hw_counters: $(hwc_all)"
+tc qdisc del dev "$IFACE" root 2>/dev/null
+peer_sync end "$RXE_IMPL" 300 >/dev/null
+tap_done

@@ -1,0 +1,151 @@
+# Helpers for cases that run a server and a client: rdma_cm tools, perftest,
+# the ibv_*_pingpong examples.  Source after guest-lib.sh:
+#     . "$TESTS/lib/guest-lib.sh"; . "$TESTS/lib/pair-lib.sh"
+# Logs of every run go to $RESULTS/<name>.<role>.log (kept with the case's
+# results).  Like guest-lib.sh, nothing here prints TAP.
+
+: "${PAIR_TIMEOUT:=150}"
+RXE_PORT_SYSFS=/sys/class/infiniband/rxe0/ports/1
+
+# expand6 ADDR: an IPv6 address written out in full, as sysfs shows GIDs
+# (fd00::1 -> fd00:0000:0000:0000:0000:0000:0000:0001).  Builtins only.
+expand6() {
+	local a=${1%%%*} head tail i n out=() h=() t=()
+	if [[ $a == *::* ]]; then
+		head=${a%%::*} tail=${a#*::}
+	else
+		head=$a tail=
+	fi
+	[ -n "$head" ] && IFS=: read -ra h <<<"$head"
+	[ -n "$tail" ] && IFS=: read -ra t <<<"$tail"
+	n=$((8 - ${#h[@]} - ${#t[@]}))
+	for i in "${h[@]}"; do out+=("$(printf '%04x' "0x$i")"); done
+	for ((i = 0; i < n; i++)); do out+=(0000); done
+	for i in "${t[@]}"; do out+=("$(printf '%04x' "0x$i")"); done
+	(IFS=:; echo "${out[*]}")
+}
+
+# gid_of ADDR: the GID an IPv4 or IPv6 address has in the GID table.
+gid_of() {
+	case $1 in
+	*:*) expand6 "$1" ;;
+	*) printf '0000:0000:0000:0000:0000:ffff:%02x%02x:%02x%02x\n' ${1//./ } ;;
+	esac
+}
+
+# gid_index ADDR: index of ADDR's RoCE v2 GID on rxe0 port 1 (one grep
+# over the table, then the type of each match).
+gid_index() {
+	local want f i t
+	want=$(gid_of "$1")
+	for f in $(grep -l -x "$want" "$RXE_PORT_SYSFS"/gids/* 2>/dev/null); do
+		i=${f##*/}
+		read -r t <"$RXE_PORT_SYSFS/gid_attrs/types/$i" 2>/dev/null || continue
+		[ "$t" = "RoCE v2" ] && { echo "$i"; return 0; }
+	done
+	return 1
+}
+
+# wait_gid ADDR [TENTHS]: until ADDR's RoCE v2 GID is in the table.
+wait_gid() {
+	local n=${2:-100}
+	while [ "$n" -gt 0 ]; do
+		gid_index "$1" >/dev/null && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	echo "no RoCE v2 GID for $1" >&2
+	return 1
+}
+
+# link_local: this guest's IPv6 link-local address on $IFACE.
+link_local() {
+	ip -6 -o addr show dev "$IFACE" scope link | awk '{ sub("/.*", "", $4); print $4; exit }'
+}
+
+# hwc NAME: one of rxe0's hw_counters (0 if absent).
+hwc() { cat "$RXE_PORT_SYSFS/hw_counters/$1" 2>/dev/null || echo 0; }
+# hwc_all: every non-zero hw_counter on one line.
+hwc_all() {
+	local c v
+	for c in "$RXE_PORT_SYSFS"/hw_counters/*; do
+		read -r v <"$c"
+		[ "$v" != 0 ] && printf '%s=%s ' "${c##*/}" "$v"
+	done
+	echo
+}
+
+# wait_listen HOW: until the server side is listening.  HOW is "cm" (an
+# rdma_cm id in LISTEN state), "tcp:PORT", "log:WORD" (WORD in the server's
+# log, $_plog) or "none".  Up to 60 s.
+wait_listen() {
+	local n=300
+	while [ $n -gt 0 ]; do
+		case $1 in
+		cm) rdma resource show cm_id 2>/dev/null | grep -q 'state LISTEN' && return 0 ;;
+		tcp:*) ss -ltn 2>/dev/null | grep -q ":${1#tcp:} " && return 0 ;;
+		log:*) grep -q -- "${1#log:}" "$_plog" 2>/dev/null && return 0 ;;
+		*) return 0 ;;
+		esac
+		sleep 0.2
+		n=$((n - 1))
+	done
+	echo "wait_listen $1: nothing listening after 60 s" >&2
+	return 1
+}
+
+# _split_cmds ARGS: SERVER_CMD... -- CLIENT_CMD... into _scmd and _ccmd.
+_split_cmds() {
+	_scmd=() _ccmd=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do _scmd+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	_ccmd=("$@")
+}
+
+# local_pair NAME HOW SERVER_CMD... -- CLIENT_CMD...
+# Both in this guest: the server in the background, the client once the
+# server listens (HOW as for wait_listen).  Succeeds iff both exit 0.
+local_pair() {
+	local name=$1 how=$2 spid rc rcs slog=$RESULTS/$1.server.log clog=$RESULTS/$1.client.log
+	shift 2
+	_split_cmds "$@"
+	timeout "$PAIR_TIMEOUT" "${_scmd[@]}" >"$slog" 2>&1 &
+	spid=$!
+	_plog=$slog
+	wait_listen "$how"
+	timeout "$PAIR_TIMEOUT" "${_ccmd[@]}" >"$clog" 2>&1
+	rc=$?
+	wait "$spid"
+	rcs=$?
+	echo "$name: client rc $rc, server rc $rcs"
+	echo "--- client:"; tail -n 8 "$clog"
+	echo "--- server:"; tail -n 8 "$slog"
+	[ "$rc" = 0 ] && [ "$rcs" = 0 ]
+}
+
+# peer_pair NAME SERVER_ROLE HOW SERVER_CMD... -- CLIENT_CMD...
+# Two guests: the guest whose ROLE is SERVER_ROLE runs the server, the
+# other the client once the server listens.  Both guests call it with the
+# same arguments.  Succeeds iff both sides exit 0.
+peer_pair() {
+	local name=$1 srole=$2 how=$3 pid rc prc log=$RESULTS/$1.$ROLE.log
+	shift 3
+	_split_cmds "$@"
+	if [ "$ROLE" = "$srole" ]; then
+		timeout "$PAIR_TIMEOUT" "${_scmd[@]}" >"$log" 2>&1 &
+		pid=$!
+		_plog=$log
+		wait_listen "$how"
+		peer_sync "$name-ready" ok 200 >/dev/null
+		wait "$pid"
+		rc=$?
+	else
+		peer_sync "$name-ready" ok 200 >/dev/null
+		timeout "$PAIR_TIMEOUT" "${_ccmd[@]}" >"$log" 2>&1
+		rc=$?
+	fi
+	prc=$(peer_sync "$name-done" "$rc" $((PAIR_TIMEOUT + 60)))
+	echo "$name: rc here ($ROLE) $rc, peer ${prc:-none}"
+	tail -n 8 "$log"
+	[ "$rc" = 0 ] && [ "$prc" = 0 ]
+}
