@@ -1,0 +1,66 @@
+#!/bin/bash
+# Asynchronous events a verbs program must get (userspace/verbsev), on the
+# stock rdma_rxe first and then on ours, in the same guest:
+#  - srq-limit: a UD QP on an SRQ sends to itself (loopback); with 16
+#    receives posted and the limit armed at 8, consuming 8 raises nothing,
+#    the 9th raises IBV_EVENT_SRQ_LIMIT_REACHED for that SRQ, the SRQ then
+#    reads back disarmed and consuming more raises nothing; every payload
+#    is compared;
+#  - cq-overflow: more signalled sends than the send CQ holds raise
+#    IBV_EVENT_CQ_ERR for that CQ, and the CQ then holds exactly the first C
+#    completions in order: never overwritten, nothing turning up later.
+# Both implementations must pass every check (stock is the reference).
+# topology: one
+# impl: none
+# timeout: 300
+. "$TESTS/lib/guest-lib.sh"
+
+VE=$REPO/userspace/verbsev/verbsev
+OUT=$RESULTS/async-events
+mkdir -p "$OUT"
+
+tap_plan 12
+[ -x "$VE" ] || tap_bail "$VE is not built (make userspace)"
+
+v4gid() { printf '0000:0000:0000:0000:0000:ffff:%02x%02x:%02x%02x\n' ${1//./ }; }
+# wait_gid: rxe0 has the RoCE v2 GID of $MY_IP (the core adds it shortly
+# after the device appears)
+wait_gid() {
+	local want i
+	want=$(v4gid "$MY_IP")
+	for _ in $(seq 100); do
+		for i in $(seq 0 15); do
+			[ "$(cat /sys/class/infiniband/rxe0/ports/1/gids/$i 2>/dev/null)" = "$want" ] &&
+				[ "$(cat /sys/class/infiniband/rxe0/ports/1/gid_attrs/types/$i 2>/dev/null)" = "RoCE v2" ] &&
+				return 0
+		done
+		sleep 0.2
+	done
+	echo "no RoCE v2 GID $want on rxe0"
+	return 1
+}
+# verbsev IMPL MODE: run one check; its output is the diagnostics
+verbsev() {
+	local log=$OUT/$1-$2.log rc
+	timeout 120 "$VE" -d rxe0 -t 30 "$2" >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	[ $rc = 0 ] && grep -qx 'verbsev: PASS' "$log"
+}
+
+for impl in stock ours; do
+	tap_check "$impl: load rdma_rxe" rxe_load $impl
+	tap_check "$impl: rdma link add rxe0 type rxe netdev $IFACE" rxe_add rxe0 "$IFACE"
+	tap_check "$impl: RoCE v2 GID for $MY_IP" wait_gid
+	tap_check "$impl: SRQ limit event (verbsev srq-limit)" verbsev $impl srq-limit
+	tap_check "$impl: CQ overflow event, CQ never overwritten (verbsev cq-overflow)" \
+		verbsev $impl cq-overflow
+	grep -E '^verbsev: ' "$OUT/$impl-cq-overflow.log" | while IFS= read -r l; do tap_diag "$impl: $l"; done
+	rxe_del rxe0
+	if [ $impl = stock ]; then
+		tap_check "stock: unloads" modprobe -r rdma_rxe
+	else
+		tap_check "ours: unloads cleanly" rxe_unload
+	fi
+done
+tap_done
