@@ -7,6 +7,7 @@
 #   make check           every static check and every guest test
 #   make check-debug     the guest tests on a KASAN/lockdep/kmemleak kernel
 #   make shell           a guest shell with our modules loaded
+#   make bench           perftest, stock rdma_rxe vs ours, in one guest
 #   make install         install into /lib/modules/$(KVER)/updates
 #
 # KDIR picks the kernel to build against.  Default: the running kernel's
@@ -31,7 +32,7 @@ endif
 KBUILD = $(MAKE) -C $(KDIR) M=$(ROOT)
 
 .PHONY: all modules deps strict sparse checkpatch lint userspace unit \
-	check check-debug demo shell install clean help
+	check check-debug demo shell bench install clean help
 
 all: modules
 
@@ -81,6 +82,10 @@ check-debug:
 shell:
 	$(MAKE) KDIR=$(GUEST_KDIR) modules userspace
 	$(ROOT)/tests/run --shell
+
+bench:
+	$(MAKE) KDIR=$(GUEST_KDIR) modules
+	$(ROOT)/scripts/bench.sh
 
 # INSTALL_MOD_PATH (a staging root) is honoured by both steps.  The
 # modules are not signed (distribution keys are not ours); the kernel

@@ -14,7 +14,13 @@
  * so no kick is lost.  rxe_wq is WQ_MEM_RECLAIM because storage and swap
  * can sit on top of RDMA (NVMe-oF, NFS/RDMA); nothing here ever flushes
  * rxe_wq as a whole, only cancels one QP's work from destroy_qp, which runs
- * in process context and never on rxe_wq.
+ * in process context and never on rxe_wq.  It is per-CPU, not unbound: the
+ * user doorbell queues the work and sleeps in flush_work(), so the work
+ * runs on the CPU its caller just left instead of waking an idle one (an
+ * unbound pool picks the idle CPU; under TCG that hand-off cost about 1 ms
+ * per message, 10-15x fewer small messages per second, see make bench).
+ * Work items may still sleep (ODP faults): the pool then starts another
+ * worker, and a long run requeues itself after RXE_WORK_BUDGET rounds.
  *
  * Lifetime: rxe_qp_task_stop() (first step of destroy_qp) sets
  * work_stopped under work_lock, after which rxe_qp_kick() queues nothing,
@@ -35,7 +41,7 @@ static struct workqueue_struct *rxe_wq;
 
 int rxe_task_init(void)
 {
-	rxe_wq = alloc_workqueue("rxe_odp", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	rxe_wq = alloc_workqueue("rxe_odp", WQ_MEM_RECLAIM, 0);
 	return rxe_wq ? 0 : -ENOMEM;
 }
 

@@ -1,0 +1,23 @@
+#!/bin/bash
+# perftest on our driver in one guest: server and client on the same rxe0
+# (the driver loops the packets back internally).  RC send/write/read/atomic
+# bandwidth and latency, UD and UC send bandwidth and latency.  perftest
+# verifies no payload: each run must exit 0 on both ends, print a result row
+# with a non-zero figure, and move the hw_counters (on loopback every packet
+# counts as sent and as received).  Iterations are few: under TCG one 64 KiB
+# message takes milliseconds; figures are in $RESULTS/perftest.
+# topology: one
+# impl: ours
+# timeout: 600
+. "$TESTS/lib/guest-lib.sh"
+. "$TESTS/lib/perftest-lib.sh"
+
+tap_plan 16
+tap_check "rdma link add rxe0 type rxe netdev $IFACE" rxe_add rxe0 "$IFACE"
+tap_check "RoCE v2 GID for $MY_IP" pt_wait_gid "$MY_IP"
+PT_GIDX=$(pt_gid_index "$MY_IP")
+tap_diag "GID index $PT_GIDX; path MTU 1024 (eth0 MTU 1500)"
+pt_suite loop pt_loop
+tap_check "no ICRC/header drops, no exhausted retries" pt_no_errors
+tap_diag "$(pt_no_errors | tr '\n' ' ')"
+tap_done
