@@ -48,11 +48,11 @@ points=(
 # runs on stdout ("-" if no run gave one); each run may be repeated twice
 # when perftest's timer calibration fails (see _pt_judge).
 one_point() {
-	local impl=$1 op=$2 size=$3 kind=$4 name r try verdict fig figs=()
+	local impl=$1 op=$2 size=$3 kind=$4 name r verdict fig figs=()
 	shift 4
 	for r in $(seq "$repeat"); do
 		name=$impl.$op-$size-$kind.$r
-		for try in 1 2 3; do
+		for _ in 1 2 3; do
 			pt_loop "$name" "$@" >"$PT_OUT/$name.err" 2>&1 || { verdict=bad; break; }
 			{ read -r verdict; read -r fig; } < <(_pt_judge "$kind" "$size" "$name")
 			[ "$verdict" = calib ] || break
@@ -69,7 +69,7 @@ run_impl() {
 	tap_check "load $impl rdma_rxe" rxe_load "$impl" || return 1
 	tap_check "$impl: rdma link add rxe0 type rxe netdev $IFACE" rxe_add rxe0 "$IFACE" || return 1
 	tap_check "$impl: RoCE v2 GID for $MY_IP" pt_wait_gid "$MY_IP" || return 1
-	PT_GIDX=$(pt_gid_index "$MY_IP")
+	PT_GIDX=$(pt_gid_index "$MY_IP")	# used by pt_loop
 	for p in "${points[@]}"; do
 		set -- $p
 		if f=$(one_point "$impl" "$@"); then

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # perftest helpers for guest cases and the bench (source after guest-lib.sh).
 #
 # perftest checks no payload, so the cases judge a run by its exit status,
