@@ -109,9 +109,16 @@ tap_check "object counts back to the idle ones after the processes exited" wait_
 # L builds a set of live objects (QPs in every state, some retrying sends,
 # multicast attachments, a closed second context...) and exits holding
 # them; K is SIGKILLed in the middle of its iterations.
-"$OBJSTRESS" -d rxe0 -p 2 -n 6 -s "$RANDOM" --leak-on-exit --hold 20 >"$OUT/leak.log" 2>&1 &
+# L's hold must outlast the checks below (about 25 program runs): 20 s on
+# Debian's kernel, stretched like the case timeout on slow kernels (under
+# KASAN + lockdep in TCG one exec takes up to a second or more, and with a
+# 20 s hold L had exited before 'rdma resource show' ran).
+hold=$((20 * ${CASE_TIMEOUT:-300} / 300))
+[ "$hold" -ge 20 ] || hold=20
+"$OBJSTRESS" -d rxe0 -p 2 -n 6 -s "$RANDOM" --leak-on-exit --hold "$hold" >"$OUT/leak.log" 2>&1 &
 lpid=$!
 if wait_lines "$OUT/leak.log" '^worker [0-9]+: holding' 2 90; then
+	held_at=$SECONDS
 	held=$(objects)
 	tap_ok "leak-on-exit processes hold their objects"
 	tap_diag "counts while held: $held"
@@ -128,7 +135,8 @@ if wait_lines "$OUT/leak.log" '^worker [0-9]+: holding' 2 90; then
 		[ "$nqp" -ge 12 ] && [ "$ncq" -ge 4 ] && [ "$npd" -ge 2 ] && break
 		sleep 0.5
 	done
-	tap_diag "rdma resource show: objstress has $nqp qp, $ncq cq, $npd pd on rxe0"
+	tap_diag "rdma resource show: objstress has $nqp qp, $ncq cq, $npd pd on rxe0" \
+		"(looked $((SECONDS - held_at))s into a ${hold}s hold)"
 	if [ "$nqp" -ge 12 ] && [ "$ncq" -ge 4 ] && [ "$npd" -ge 2 ]; then
 		tap_ok "rdma resource show lists the held QPs, CQs and PDs"
 	else
