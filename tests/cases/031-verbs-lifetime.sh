@@ -15,6 +15,14 @@
 # topology: one
 # impl: ours
 # timeout: 300
+# expect: fail
+# expect-reason: rdma link delete completes once the process is killed
+# KNOWN BUG (expected to fail until fixed): on the merged tree of session 2
+# the delete stays blocked in ib_uverbs_remove_one after the holder is
+# killed (its objects stay counted), and the same happened with the stock
+# rdma_rxe in one run; see the issue note.  "# expect: fail" keeps it
+# visible: the run reports it as an expected failure, and as not ok the
+# day it passes or fails for another reason.
 . "$TESTS/lib/guest-lib.sh"
 
 VE=$REPO/userspace/verbsev/verbsev
