@@ -97,8 +97,9 @@ install: modules
 	depmod -b "$(or $(INSTALL_MOD_PATH),/)" -a \
 		$$(modinfo -F vermagic $(RXE_KO) | cut -d' ' -f1)
 
+# Not "$(KBUILD) clean": that deletes every *.ko under the repository,
+# the guest cache's kernel modules included (see scripts/kdir-stamp.sh).
 clean:
-	$(KBUILD) clean 2>/dev/null || true
-	rm -f $(ROOT)/.kdir-stamp
+	@$(ROOT)/scripts/kdir-stamp.sh --clean
 	-$(MAKE) -C $(ROOT)/userspace clean
 	-$(MAKE) -C $(ROOT)/tests/unit clean

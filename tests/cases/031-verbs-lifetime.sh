@@ -15,14 +15,6 @@
 # topology: one
 # impl: ours
 # timeout: 300
-# expect: fail
-# expect-reason: rdma link delete completes once the process is killed
-# KNOWN BUG (expected to fail until fixed): on the merged tree of session 2
-# the delete stays blocked in ib_uverbs_remove_one after the holder is
-# killed (its objects stay counted), and the same happened with the stock
-# rdma_rxe in one run; see the issue note.  "# expect: fail" keeps it
-# visible: the run reports it as an expected failure, and as not ok the
-# day it passes or fails for another reason.
 . "$TESTS/lib/guest-lib.sh"
 
 VE=$REPO/userspace/verbsev/verbsev
@@ -121,17 +113,19 @@ held() {
 	done
 	[ -z "$bad" ] || { echo "not above idle:$bad"; return 1; }
 }
-# start_holder LOG: verbsev hold in the background; sets HPID
+# start_holder LOG: verbsev hold in the background; sets HPID.  Call it
+# from the main shell (not through tap_check, a subshell), then wait for
+# its "holding" line.
 start_holder() {
 	"$VE" -d "$DEV" -T 600 hold >"$1" 2>&1 &
 	HPID=$!
-	wait_line "$1" '^verbsev: holding' 90
 }
-# kill_holder: SIGKILL and reap it
+# kill_holder: SIGKILL it and reap it
 kill_holder() {
-	kill -9 "$HPID" 2>/dev/null
+	[ -n "${HPID:-}" ] || { tap_diag "no holder to kill"; return 0; }
+	kill -9 "$HPID"
 	wait "$HPID" 2>/dev/null
-	return 0
+	HPID=
 }
 
 tap_check "load our rdma_rxe" rxe_load
@@ -146,7 +140,8 @@ EOF
 tap_check "rdma link add $DEV type rxe netdev vlt0" rxe_add "$DEV" vlt0
 base=$(objects)
 tap_diag "object counts with $DEV idle: $base"
-tap_check "a process holds $DEV open with objects of every kind" start_holder "$OUT/hold1.log"
+start_holder "$OUT/hold1.log"
+tap_check "a process holds $DEV open with objects of every kind" wait_line "$OUT/hold1.log" '^verbsev: holding' 90
 tap_check "debugfs counts the held objects" held
 tap_check "rmmod rdma_rxe is refused while the device is open" rmmod_refused
 
@@ -163,7 +158,8 @@ tap_check "every object count is back to zero" all_zero 30
 # --- 2. the netdev goes away while a process holds the device -------------------
 tap_check "rdma link add $DEV type rxe netdev vlt0 (again)" rxe_add "$DEV" vlt0
 base=$(objects)
-tap_check "a second process holds $DEV open" start_holder "$OUT/hold2.log"
+start_holder "$OUT/hold2.log"
+tap_check "a second process holds $DEV open" wait_line "$OUT/hold2.log" '^verbsev: holding' 90
 tap_check "debugfs counts its objects" held
 
 bg ipdel ip link del vlt0

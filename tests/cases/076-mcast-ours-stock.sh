@@ -35,7 +35,10 @@ for s in a b; do
 done
 
 # ip_join GROUP: hold the IP-layer membership of GROUP on $IFACE (for the
-# stock receiver) until killed; prints the holder's pid.
+# stock receiver) until killed; prints the holder's pid once the membership
+# shows in "ip maddr" (python starts slowly on a loaded TCG guest, and a
+# sender that began before the join lost its first datagrams in the IP
+# layer: the CI flake of session 2).
 ip_join() {
 	python3 -c '
 import socket, struct, sys, time
@@ -50,7 +53,12 @@ else:
     s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
                  struct.pack("4s4si", socket.inet_aton(g), b"\0" * 4, idx))
 time.sleep(3600)' "$1" "$IFACE" >/dev/null 2>&1 &
-	echo $!
+	local pid=$! i
+	for i in $(seq 1 120); do
+		ip maddr show dev "$IFACE" | grep -qwF "$1" && break
+		sleep 0.5
+	done
+	echo "$pid"
 }
 
 for r in a b; do

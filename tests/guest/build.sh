@@ -224,13 +224,14 @@ build_initrd() {
 	: >"$tmp/modules/order"
 	while read -r name path; do
 		[ -n "$name" ] || continue
+		# A missing module must not give a cached image that cannot boot.
 		case $path in
 		*.ko) cp "$path" "$tmp/modules/$name.ko" ;;
 		*.ko.xz) xz -dc "$path" >"$tmp/modules/$name.ko" ;;
 		*.ko.zst) zstd -qdc "$path" >"$tmp/modules/$name.ko" ;;
 		*.ko.gz) gzip -dc "$path" >"$tmp/modules/$name.ko" ;;
 		*) die "unknown module file type: $path" ;;
-		esac
+		esac || { rm -rf "$tmp"; die "initramfs: cannot copy $path (kernel dir damaged? remove $kdir to rebuild it)"; }
 		echo "$name" >>"$tmp/modules/order"
 	done <<<"$list"
 	(cd "$tmp" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) |

@@ -501,8 +501,9 @@ static int run_srq_limit(void)
 	check(!ibv_modify_srq(srq, &sa, IBV_SRQ_LIMIT),
 	      "arm the SRQ limit at %d with %d receives posted", limit, posted);
 	memset(&sa, 0, sizeof(sa));
-	check(!ibv_query_srq(srq, &sa) && sa.srq_limit == (uint32_t)limit,
-	      "ibv_query_srq reads srq_limit %u", sa.srq_limit);
+	i = ibv_query_srq(srq, &sa);
+	check(!i && sa.srq_limit == (uint32_t)limit,
+	      "ibv_query_srq reads srq_limit %u (status %d)", sa.srq_limit, i);
 
 
 	nrecv += send_and_receive(&L, posted - limit);
@@ -526,8 +527,10 @@ static int run_srq_limit(void)
 	      "SRQ (got %s)", ibv_event_type_str(ev.event_type));
 	ibv_ack_async_event(&ev);
 	memset(&sa, 0xff, sizeof(sa));
-	check(!ibv_query_srq(srq, &sa) && sa.srq_limit == 0,
-	      "the SRQ reads back disarmed (srq_limit %u)", sa.srq_limit);
+	i = ibv_query_srq(srq, &sa);
+	check(!i && sa.srq_limit == 0,
+	      "the SRQ reads back disarmed (srq_limit %u, status %d)",
+	      sa.srq_limit, i);
 
 	nrecv += send_and_receive(&L, 2);
 	got = next_event(ctx, &ev, 1.0);

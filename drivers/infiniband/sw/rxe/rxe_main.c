@@ -48,6 +48,19 @@ static const char *const rxe_obj_names[RXE_OBJ_KIND_MAX] = {
  */
 static DEFINE_MUTEX(rxe_link_mutex);
 
+/*
+ * One lockdep class per xarray of a device.  xa_init_flags() is inline, so
+ * every xarray initialised in this file would otherwise share a single
+ * class, and lockdep would take the keys lock (process context only, plain
+ * spin_lock) and the QP lock (also taken in softirq, by receive) for one
+ * lock: "inconsistent {SOFTIRQ-ON-W} -> {IN-SOFTIRQ-W} usage", seen on the
+ * debug kernel as soon as packets arrive from the wire.
+ */
+static struct lock_class_key rxe_qps_lock_key;
+static struct lock_class_key rxe_srqs_lock_key;
+static struct lock_class_key rxe_ahs_lock_key;
+static struct lock_class_key rxe_keys_lock_key;
+
 void rxe_obj_get(struct rxe_dev *rdev, enum rxe_obj_kind kind)
 {
 	atomic_inc(&rdev->nobj[kind]);
@@ -150,9 +163,13 @@ static int rxe_dev_create(const char *name, struct net_device *ndev)
 	netdev_hold(ndev, &rdev->ndev_tracker, GFP_KERNEL);
 	spin_lock_init(&rdev->port_lock);
 	xa_init_flags(&rdev->qps, XA_FLAGS_ALLOC | XA_FLAGS_LOCK_IRQ);
+	lockdep_set_class(&rdev->qps.xa_lock, &rxe_qps_lock_key);
 	xa_init_flags(&rdev->srqs, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_IRQ);
+	lockdep_set_class(&rdev->srqs.xa_lock, &rxe_srqs_lock_key);
 	xa_init_flags(&rdev->ahs, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_IRQ);
+	lockdep_set_class(&rdev->ahs.xa_lock, &rxe_ahs_lock_key);
 	xa_init_flags(&rdev->keys, XA_FLAGS_ALLOC1);
+	lockdep_set_class(&rdev->keys.xa_lock, &rxe_keys_lock_key);
 	mutex_init(&rdev->odp_mutex);
 	INIT_LIST_HEAD(&rdev->odp_mrs);
 	rdev->next_qpn = RXE_MIN_QPN;
