@@ -252,9 +252,10 @@ struct rxe_srq {
  * @mcast: multicast attachments (rxe_mcast.c), under rdev->mcg_mutex
  *	and rdev->mcg_lock.
  * @work: the QP's transport (requester, responder, completer) runs here,
- *	on rxe_wq, in process context; the workqueue never runs one work
- *	item twice at the same time, so the transport state below needs no
- *	lock of its own.  Kicked with rxe_qp_kick().
+ *	on rxe_wq, in process context, or inline in a user doorbell
+ *	(rxe_qp_run_sync()).  Kicked with rxe_qp_kick().
+ * @run_mutex: held by whoever runs the transport (the work or a
+ *	doorbell), so the transport state below needs no lock of its own.
  * @work_lock: protects @work_stopped against concurrent kicks.
  * @work_stopped: destroy has begun; kicks no longer queue @work.
  * @req_pkts: received requests for the responder (filled in any context).
@@ -325,6 +326,7 @@ struct rxe_qp {
 	struct list_head mcast;
 
 	struct work_struct work;
+	struct mutex run_mutex; /* see kernel-doc above */
 	spinlock_t work_lock; /* see kernel-doc above */
 	bool work_stopped;
 	struct sk_buff_head req_pkts;

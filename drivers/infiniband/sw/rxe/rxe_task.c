@@ -3,24 +3,26 @@
  * rxe-odp: the per-QP execution context.
  *
  * Everything a QP does that touches memory (building packets from send
- * WQEs, placing received payloads, writing completions) runs in one work
- * item per QP on rxe_wq, in process context, so that a later on-demand
- * paging fault may sleep.  The UDP receive hook and the verbs entry points
- * only queue and kick.
+ * WQEs, placing received payloads, writing completions) runs in process
+ * context, so that an on-demand paging fault may sleep: either in the
+ * QP's work item on rxe_wq, or inline in a user's SQ doorbell (a
+ * post_send system call), as stock rxe runs its requester there too.  The
+ * UDP receive hook and kernel verbs only queue and kick.
  *
- * Serialisation: a work item never runs concurrently with itself on one
- * workqueue, so the requester, responder and completer of a QP are
- * serialised without a lock; a kick while the work runs queues it again,
- * so no kick is lost.  rxe_wq is WQ_MEM_RECLAIM because storage and swap
- * can sit on top of RDMA (NVMe-oF, NFS/RDMA); nothing here ever flushes
- * rxe_wq as a whole, only cancels one QP's work from destroy_qp, which runs
- * in process context and never on rxe_wq.  It is per-CPU, not unbound: the
- * user doorbell queues the work and sleeps in flush_work(), so the work
- * runs on the CPU its caller just left instead of waking an idle one (an
- * unbound pool picks the idle CPU; under TCG that hand-off cost about 1 ms
- * per message, 10-15x fewer small messages per second, see make bench).
- * Work items may still sleep (ODP faults): the pool then starts another
- * worker, and a long run requeues itself after RXE_WORK_BUDGET rounds.
+ * Serialisation: whoever runs the transport holds qp->run_mutex, so the
+ * requester, responder and completer of a QP never run twice at once.  A
+ * kick always queues the work unless it is already pending, so a kick
+ * during a run (inline or not) is never lost: the work runs once more
+ * after the mutex is free and finds what the kick was for.  rxe_wq is
+ * WQ_MEM_RECLAIM because storage and swap can sit on top of RDMA
+ * (NVMe-oF, NFS/RDMA); nothing here ever flushes rxe_wq as a whole, only
+ * cancels one QP's work from destroy_qp, which runs in process context and
+ * never on rxe_wq.  It is per-CPU, not unbound: work kicked from a doorbell
+ * or a loopback delivery then runs on the CPU that kicked it instead of
+ * waking an idle one (an unbound pool picks the idle CPU; under TCG that
+ * hand-off cost about 1 ms per message, see make bench).  Work items may
+ * sleep (ODP faults, the run mutex): the pool then starts another worker,
+ * and a long run requeues itself after RXE_WORK_BUDGET rounds.
  *
  * Lifetime: rxe_qp_task_stop() (first step of destroy_qp) sets
  * work_stopped under work_lock, after which rxe_qp_kick() queues nothing,
@@ -67,28 +69,17 @@ void rxe_qp_kick(struct rxe_qp *qp)
 	spin_unlock_irqrestore(&qp->work_lock, flags);
 }
 
-/**
- * rxe_qp_run_sync() - kick the QP's work and wait for it to finish
- * @qp: the QP
- *
- * For the user SQ doorbell only (a system call in process context that
- * holds no lock the work could need): stock rxe runs the requester inside
- * the doorbell, so a UD send's completion is in the CQ when post_send
- * returns, and applications (pyverbs' CQ resize test) rely on it.  Never
- * call it from rxe_wq or with a spinlock held.
+/*
+ * One run of the transport: up to RXE_WORK_BUDGET rounds of completer,
+ * responder and requester; then, if work is left, the rest goes to rxe_wq
+ * so other QPs get their turn.  Called with qp->run_mutex held.
  */
-void rxe_qp_run_sync(struct rxe_qp *qp)
+static void rxe_qp_run(struct rxe_qp *qp)
 {
-	rxe_qp_kick(qp);
-	flush_work(&qp->work);
-}
-
-static void rxe_qp_work(struct work_struct *work)
-{
-	struct rxe_qp *qp = container_of(work, struct rxe_qp, work);
-	bool more = false;
+	bool more;
 	int i;
 
+	lockdep_assert_held(&qp->run_mutex);
 	for (i = 0; i < RXE_WORK_BUDGET; i++) {
 		more = rxe_completer(qp);
 		more |= rxe_responder(qp);
@@ -96,8 +87,38 @@ static void rxe_qp_work(struct work_struct *work)
 		if (!more)
 			return;
 	}
-	/* Let other QPs run; come back for the rest. */
 	rxe_qp_kick(qp);
+}
+
+/**
+ * rxe_qp_run_sync() - run the QP's transport in the caller's context
+ * @qp: the QP
+ *
+ * For the user SQ doorbell only (a system call in process context that
+ * holds no lock the transport could need).  Runs the requester (and
+ * whatever else the QP has pending) before post_send returns, as stock rxe
+ * does: there is no hand-off to a worker on the small-message path, and a
+ * UD send's completion is in the CQ when post_send returns (applications,
+ * pyverbs' CQ resize test among them, rely on that).  Waits for a run in
+ * progress elsewhere first.  Never call it from rxe_wq, from a kernel
+ * verbs caller (they may hold spinlocks) or with a spinlock held.
+ */
+void rxe_qp_run_sync(struct rxe_qp *qp)
+{
+	if (READ_ONCE(qp->work_stopped))
+		return;
+	mutex_lock(&qp->run_mutex);
+	rxe_qp_run(qp);
+	mutex_unlock(&qp->run_mutex);
+}
+
+static void rxe_qp_work(struct work_struct *work)
+{
+	struct rxe_qp *qp = container_of(work, struct rxe_qp, work);
+
+	mutex_lock(&qp->run_mutex);
+	rxe_qp_run(qp);
+	mutex_unlock(&qp->run_mutex);
 }
 
 static void rxe_retry_timer_fn(struct timer_list *t)
@@ -149,6 +170,7 @@ void rxe_qp_kick_later(struct rxe_qp *qp, int part)
 int rxe_qp_task_init(struct rxe_qp *qp)
 {
 	INIT_WORK(&qp->work, rxe_qp_work);
+	mutex_init(&qp->run_mutex);
 	spin_lock_init(&qp->work_lock);
 	qp->work_stopped = false;
 	skb_queue_head_init(&qp->req_pkts);
@@ -229,6 +251,7 @@ void rxe_qp_task_cleanup(struct rxe_qp *qp)
 	qp->resp_wqe = NULL;
 	kfree(qp->sq_meta);
 	qp->sq_meta = NULL;
+	mutex_destroy(&qp->run_mutex);
 }
 
 /**
