@@ -256,6 +256,8 @@ struct rxe_srq {
  *	(rxe_qp_run_sync()).  Kicked with rxe_qp_kick().
  * @run_mutex: held by whoever runs the transport (the work or a
  *	doorbell), so the transport state below needs no lock of its own.
+ * @chain: under @run_mutex; set while a doorbell runs this QP inline, so
+ *	that the QPs its loopback packets go to run inline after it.
  * @work_lock: protects @work_stopped against concurrent kicks.
  * @work_stopped: destroy has begun; kicks no longer queue @work.
  * @req_pkts: received requests for the responder (filled in any context).
@@ -327,6 +329,7 @@ struct rxe_qp {
 
 	struct work_struct work;
 	struct mutex run_mutex; /* see kernel-doc above */
+	struct rxe_chain *chain; /* see kernel-doc above */
 	spinlock_t work_lock; /* see kernel-doc above */
 	bool work_stopped;
 	struct sk_buff_head req_pkts;
@@ -405,6 +408,7 @@ struct rxe_pkt {
 	u8 opcode;
 	bool ipv6;
 	bool loopback;
+	struct rxe_chain *chain;	/* loopback from a doorbell (rxe_task.c) */
 	u32 qpn;
 	u32 psn;
 	u32 paylen;
@@ -532,7 +536,21 @@ void rxe_qp_task_stop(struct rxe_qp *qp);
 void rxe_qp_task_cleanup(struct rxe_qp *qp);
 void rxe_qp_task_modify(struct rxe_qp *qp, const struct ib_qp_attr *attr,
 			int mask, enum ib_qp_state cur, enum ib_qp_state next);
+/*
+ * QPs that a user doorbell runs inline after its own QP: those its
+ * loopback packets were queued to, then those theirs were, and so on (a
+ * WRITE and its ACK need no worker at all).  On the doorbell's stack; each
+ * entry holds a QP reference.
+ */
+#define RXE_CHAIN_MAX	8
+struct rxe_chain {
+	struct rxe_qp *qp[RXE_CHAIN_MAX];
+	unsigned int head;	/* next to run */
+	unsigned int tail;	/* next free slot */
+};
+
 void rxe_qp_kick(struct rxe_qp *qp);
+void rxe_qp_kick_chained(struct rxe_qp *qp, struct rxe_chain *chain);
 void rxe_qp_kick_later(struct rxe_qp *qp, int part);
 void rxe_qp_run_sync(struct rxe_qp *qp);
 

@@ -270,7 +270,9 @@ static struct dst_entry *rxe_route6(struct rxe_dev *rdev,
  *
  * A packet for one of our own GIDs is handed to our receive path without
  * touching the network (loopback); that runs the receive checks and queues
- * it to the destination QP, whose work then runs on its own.
+ * it to the destination QP, whose transport then runs on its own: in its
+ * work, or inline after the sender's if a user doorbell runs the sender
+ * (struct rxe_chain).
  *
  * Context: process (the QP's work).
  * Return: 0, or a negative errno when the packet could not be sent (it is
@@ -361,6 +363,8 @@ int rxe_net_xmit(struct rxe_dev *rdev, struct rxe_qp *qp,
 		memset(rxe_pkt(skb), 0, sizeof(struct rxe_pkt));
 		rxe_pkt(skb)->ipv6 = ipv6;
 		rxe_pkt(skb)->loopback = true;
+		/* We run in qp's transport, under its run_mutex. */
+		rxe_pkt(skb)->chain = qp->chain;
 		rxe_counter_inc(rdev, RXE_CNT_SENT_PKTS);
 		rxe_rcv(rdev, skb);
 		return 0;

@@ -74,6 +74,7 @@ static void rxe_rcv_qp(struct rxe_dev *rdev, struct rxe_qp *qp,
 {
 	struct rxe_pkt *pkt = rxe_pkt(skb);
 	u32 flags = rxe_op_flags(pkt->opcode);
+	struct rxe_chain *chain;
 	enum ib_qp_state state;
 	unsigned long irqf;
 	u32 qkey;
@@ -108,11 +109,14 @@ static void rxe_rcv_qp(struct rxe_dev *rdev, struct rxe_qp *qp,
 	}
 
 	rxe_counter_inc(rdev, RXE_CNT_RCVD_PKTS);
+	/* The chain lives on a doorbell's stack: never keep it in the skb. */
+	chain = pkt->chain;
+	pkt->chain = NULL;
 	if (flags & RXE_OPF_REQ)
 		skb_queue_tail(&qp->req_pkts, skb);
 	else
 		skb_queue_tail(&qp->resp_pkts, skb);
-	rxe_qp_kick(qp);
+	rxe_qp_kick_chained(qp, chain);
 	return;
 
 drop:

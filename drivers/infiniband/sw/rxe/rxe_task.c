@@ -25,8 +25,9 @@
  * and a long run requeues itself after RXE_WORK_BUDGET rounds.
  *
  * Lifetime: rxe_qp_task_stop() (first step of destroy_qp) sets
- * work_stopped under work_lock, after which rxe_qp_kick() queues nothing,
- * then cancels the work and waits for a running instance.  Receive-path
+ * work_stopped under work_lock, after which rxe_qp_kick() queues nothing
+ * and no doorbell chain runs the QP, then cancels the work and waits for
+ * a running instance and for a chain run (through run_mutex).  Receive-path
  * lookups that raced with it may still queue packets until destroy_qp has
  * waited for the last QP reference; rxe_qp_task_cleanup() purges them.
  */
@@ -91,6 +92,32 @@ static void rxe_qp_run(struct rxe_qp *qp)
 }
 
 /**
+ * rxe_qp_kick_chained() - kick a QP a loopback packet was queued to
+ * @qp: the destination QP; the caller holds a reference
+ * @chain: the sending doorbell's chain (rxe_pkt()->chain), or NULL
+ *
+ * With a chain, @qp runs inline in that doorbell after the QPs before it
+ * (it holds a reference until then); without one, or when the chain is
+ * full, this is rxe_qp_kick().  Any context.
+ */
+void rxe_qp_kick_chained(struct rxe_qp *qp, struct rxe_chain *chain)
+{
+	unsigned int i;
+
+	if (chain) {
+		for (i = chain->head; i < chain->tail; i++)
+			if (chain->qp[i] == qp)
+				return;	/* runs anyway, later in this chain */
+		if (chain->tail < RXE_CHAIN_MAX) {
+			kref_get(&qp->ref);
+			chain->qp[chain->tail++] = qp;
+			return;
+		}
+	}
+	rxe_qp_kick(qp);
+}
+
+/**
  * rxe_qp_run_sync() - run the QP's transport in the caller's context
  * @qp: the QP
  *
@@ -100,16 +127,47 @@ static void rxe_qp_run(struct rxe_qp *qp)
  * does: there is no hand-off to a worker on the small-message path, and a
  * UD send's completion is in the CQ when post_send returns (applications,
  * pyverbs' CQ resize test among them, rely on that).  Waits for a run in
- * progress elsewhere first.  Never call it from rxe_wq, from a kernel
- * verbs caller (they may hold spinlocks) or with a spinlock held.
+ * progress elsewhere first.
+ *
+ * Loopback packets sent meanwhile put their destination QPs on a chain,
+ * and those run here too, one after the other (never nested, so no two
+ * run mutexes are held at once), as do the QPs their packets go to, up to
+ * RXE_CHAIN_MAX: a loopback WRITE, its ACK and the completion then need no
+ * worker.  A chained QP whose transport is busy elsewhere is kicked
+ * instead.  ODP faults in a chained QP go to that QP's own address space
+ * (the region's mm), never to the caller's.
+ *
+ * Never call it from rxe_wq, from a kernel verbs caller (they may hold
+ * spinlocks) or with a spinlock held.
  */
 void rxe_qp_run_sync(struct rxe_qp *qp)
 {
+	struct rxe_chain chain = { };
+	struct rxe_qp *next;
+
 	if (READ_ONCE(qp->work_stopped))
 		return;
 	mutex_lock(&qp->run_mutex);
+	qp->chain = &chain;
 	rxe_qp_run(qp);
+	qp->chain = NULL;
 	mutex_unlock(&qp->run_mutex);
+
+	while (chain.head < chain.tail) {
+		next = chain.qp[chain.head++];
+		if (mutex_trylock(&next->run_mutex)) {
+			/* Stopped: destroy_qp purges what was queued. */
+			if (!READ_ONCE(next->work_stopped)) {
+				next->chain = &chain;
+				rxe_qp_run(next);
+				next->chain = NULL;
+			}
+			mutex_unlock(&next->run_mutex);
+		} else {
+			rxe_qp_kick(next);
+		}
+		rxe_qp_put(next);
+	}
 }
 
 static void rxe_qp_work(struct work_struct *work)
@@ -171,6 +229,7 @@ int rxe_qp_task_init(struct rxe_qp *qp)
 {
 	INIT_WORK(&qp->work, rxe_qp_work);
 	mutex_init(&qp->run_mutex);
+	qp->chain = NULL;
 	spin_lock_init(&qp->work_lock);
 	qp->work_stopped = false;
 	skb_queue_head_init(&qp->req_pkts);
@@ -231,6 +290,9 @@ void rxe_qp_task_stop(struct rxe_qp *qp)
 	spin_unlock_irqrestore(&qp->work_lock, flags);
 	/* The work may arm the timers; they only kick (refused now). */
 	cancel_work_sync(&qp->work);
+	/* Wait for a doorbell's chain running this QP inline. */
+	mutex_lock(&qp->run_mutex);
+	mutex_unlock(&qp->run_mutex);
 	del_timer_sync(&qp->retry_timer);
 	del_timer_sync(&qp->kick_timer);
 	skb_queue_purge(&qp->req_pkts);
