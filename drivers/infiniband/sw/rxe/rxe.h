@@ -258,6 +258,9 @@ struct rxe_srq {
  *	doorbell), so the transport state below needs no lock of its own.
  * @chain: under @run_mutex; set while a doorbell runs this QP inline, so
  *	that the QPs its loopback packets go to run inline after it.
+ * @run_flags: RXE_RUN_AGAIN: a run was asked for while @run_mutex was
+ *	held; the holder runs again after unlocking (rxe_task.c).  Atomic
+ *	bit operations.
  * @work_lock: protects @work_stopped against concurrent kicks.
  * @work_stopped: destroy has begun; kicks no longer queue @work.
  * @req_pkts: received requests for the responder (filled in any context).
@@ -330,6 +333,7 @@ struct rxe_qp {
 	struct work_struct work;
 	struct mutex run_mutex; /* see kernel-doc above */
 	struct rxe_chain *chain; /* see kernel-doc above */
+	unsigned long run_flags; /* see kernel-doc above */
 	spinlock_t work_lock; /* see kernel-doc above */
 	bool work_stopped;
 	struct sk_buff_head req_pkts;
@@ -543,6 +547,7 @@ void rxe_qp_task_modify(struct rxe_qp *qp, const struct ib_qp_attr *attr,
  * entry holds a QP reference.
  */
 #define RXE_CHAIN_MAX	8
+#define RXE_RUN_AGAIN	0	/* bit in rxe_qp.run_flags */
 struct rxe_chain {
 	struct rxe_qp *qp[RXE_CHAIN_MAX];
 	unsigned int head;	/* next to run */
@@ -605,6 +610,7 @@ void rxe_qp_put(struct rxe_qp *qp);
 enum ib_qp_state rxe_qp_state(struct rxe_qp *qp);
 void rxe_qp_flush_sq(struct rxe_qp *qp);
 void rxe_qp_set_error(struct rxe_qp *qp);
+void rxe_qp_set_fatal(struct rxe_qp *qp);
 
 /* rxe_mcast.c */
 extern const struct ib_device_ops rxe_mcast_ops;

@@ -10,19 +10,22 @@
  * UDP receive hook and kernel verbs only queue and kick.
  *
  * Serialisation: whoever runs the transport holds qp->run_mutex, so the
- * requester, responder and completer of a QP never run twice at once.  A
- * kick always queues the work unless it is already pending, so a kick
- * during a run (inline or not) is never lost: the work runs once more
- * after the mutex is free and finds what the kick was for.  rxe_wq is
- * WQ_MEM_RECLAIM because storage and swap can sit on top of RDMA
- * (NVMe-oF, NFS/RDMA); nothing here ever flushes rxe_wq as a whole, only
- * cancels one QP's work from destroy_qp, which runs in process context and
- * never on rxe_wq.  It is per-CPU, not unbound: work kicked from a doorbell
- * or a loopback delivery then runs on the CPU that kicked it instead of
- * waking an idle one (an unbound pool picks the idle CPU; under TCG that
- * hand-off cost about 1 ms per message, see make bench).  Work items may
- * sleep (ODP faults, the run mutex): the pool then starts another worker,
- * and a long run requeues itself after RXE_WORK_BUDGET rounds.
+ * requester, responder and completer of a QP never run twice at once.
+ * Only a doorbell waits for the mutex (for its own QP); a worker or a
+ * chained run that finds it taken sets RXE_RUN_AGAIN and leaves, and the
+ * holder runs once more after it unlocks, so no request is lost and nobody
+ * sleeps on another's run.  A kick queues the work unless it is already
+ * pending.
+ *
+ * rxe_wq is WQ_MEM_RECLAIM because storage and swap can sit on top of
+ * RDMA (NVMe-oF, NFS/RDMA); nothing here ever flushes rxe_wq as a whole,
+ * only cancels one QP's work from destroy_qp, which runs in process
+ * context and never on rxe_wq.  It is per-CPU, not unbound: work kicked
+ * from a doorbell or a loopback delivery then runs on the CPU that kicked
+ * it instead of waking an idle one (an unbound pool picks the idle CPU;
+ * under TCG that hand-off cost about 1 ms per message, see make bench).
+ * Work items may sleep in ODP faults: the pool then starts another worker.
+ * A long run leaves the rest to rxe_wq after RXE_WORK_BUDGET rounds.
  *
  * Lifetime: rxe_qp_task_stop() (first step of destroy_qp) sets
  * work_stopped under work_lock, after which rxe_qp_kick() queues nothing
@@ -39,8 +42,10 @@
 
 static struct workqueue_struct *rxe_wq;
 
-/* Work done per run before the item requeues itself, for fairness. */
+/* Rounds per run before the rest goes to rxe_wq, for fairness. */
 #define RXE_WORK_BUDGET	64
+/* Reruns a holder does for others before handing them to rxe_wq. */
+#define RXE_RERUNS	4
 
 int rxe_task_init(void)
 {
@@ -91,6 +96,52 @@ static void rxe_qp_run(struct rxe_qp *qp)
 	rxe_qp_kick(qp);
 }
 
+/*
+ * Run the transport with qp->run_mutex held (the caller took it), release
+ * the mutex, and run again for whoever asked meanwhile (RXE_RUN_AGAIN):
+ * a run that could not take the mutex leaves its work to the holder
+ * instead of waiting for it, so nobody ever sleeps on another's run.
+ * After RXE_RERUNS reruns the rest goes to rxe_wq.
+ */
+static void rxe_qp_run_locked(struct rxe_qp *qp, struct rxe_chain *chain)
+{
+	int reruns = 0;
+
+	for (;;) {
+		clear_bit(RXE_RUN_AGAIN, &qp->run_flags);
+		smp_mb__after_atomic();	/* the clear before the run reads */
+		if (!READ_ONCE(qp->work_stopped)) {
+			qp->chain = chain;
+			rxe_qp_run(qp);
+			qp->chain = NULL;
+		}
+		mutex_unlock(&qp->run_mutex);
+		/* The unlock before the test: pairs with rxe_qp_try_run(). */
+		smp_mb();
+		if (!test_bit(RXE_RUN_AGAIN, &qp->run_flags))
+			return;
+		if (++reruns > RXE_RERUNS) {
+			rxe_qp_kick(qp);
+			return;
+		}
+		if (!mutex_trylock(&qp->run_mutex))
+			return;	/* the new holder runs it again */
+	}
+}
+
+/*
+ * Run the transport here, or, if it is running elsewhere, make that run
+ * go round once more.  Process context (mutex_trylock).
+ */
+static void rxe_qp_try_run(struct rxe_qp *qp, struct rxe_chain *chain)
+{
+	set_bit(RXE_RUN_AGAIN, &qp->run_flags);
+	/* The request before the test of the mutex: pairs with the above. */
+	smp_mb__after_atomic();
+	if (mutex_trylock(&qp->run_mutex))
+		rxe_qp_run_locked(qp, chain);
+}
+
 /**
  * rxe_qp_kick_chained() - kick a QP a loopback packet was queued to
  * @qp: the destination QP; the caller holds a reference
@@ -133,9 +184,9 @@ void rxe_qp_kick_chained(struct rxe_qp *qp, struct rxe_chain *chain)
  * and those run here too, one after the other (never nested, so no two
  * run mutexes are held at once), as do the QPs their packets go to, up to
  * RXE_CHAIN_MAX: a loopback WRITE, its ACK and the completion then need no
- * worker.  A chained QP whose transport is busy elsewhere is kicked
- * instead.  ODP faults in a chained QP go to that QP's own address space
- * (the region's mm), never to the caller's.
+ * worker.  A chained QP whose transport is running elsewhere is run once
+ * more by that holder.  ODP faults in a chained QP go to that QP's own
+ * address space (the region's mm), never to the caller's.
  *
  * Never call it from rxe_wq, from a kernel verbs caller (they may hold
  * spinlocks) or with a spinlock held.
@@ -148,35 +199,18 @@ void rxe_qp_run_sync(struct rxe_qp *qp)
 	if (READ_ONCE(qp->work_stopped))
 		return;
 	mutex_lock(&qp->run_mutex);
-	qp->chain = &chain;
-	rxe_qp_run(qp);
-	qp->chain = NULL;
-	mutex_unlock(&qp->run_mutex);
+	rxe_qp_run_locked(qp, &chain);
 
 	while (chain.head < chain.tail) {
 		next = chain.qp[chain.head++];
-		if (mutex_trylock(&next->run_mutex)) {
-			/* Stopped: destroy_qp purges what was queued. */
-			if (!READ_ONCE(next->work_stopped)) {
-				next->chain = &chain;
-				rxe_qp_run(next);
-				next->chain = NULL;
-			}
-			mutex_unlock(&next->run_mutex);
-		} else {
-			rxe_qp_kick(next);
-		}
+		rxe_qp_try_run(next, &chain);
 		rxe_qp_put(next);
 	}
 }
 
 static void rxe_qp_work(struct work_struct *work)
 {
-	struct rxe_qp *qp = container_of(work, struct rxe_qp, work);
-
-	mutex_lock(&qp->run_mutex);
-	rxe_qp_run(qp);
-	mutex_unlock(&qp->run_mutex);
+	rxe_qp_try_run(container_of(work, struct rxe_qp, work), NULL);
 }
 
 static void rxe_retry_timer_fn(struct timer_list *t)
@@ -230,6 +264,7 @@ int rxe_qp_task_init(struct rxe_qp *qp)
 	INIT_WORK(&qp->work, rxe_qp_work);
 	mutex_init(&qp->run_mutex);
 	qp->chain = NULL;
+	qp->run_flags = 0;
 	spin_lock_init(&qp->work_lock);
 	qp->work_stopped = false;
 	skb_queue_head_init(&qp->req_pkts);
