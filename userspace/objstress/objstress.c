@@ -2879,6 +2879,11 @@ close:
  * AHs, MRs, MWs, and a second context whose file descriptor is closed
  * while its objects are still mapped.
  */
+static void hold_wake(int sig)
+{
+	(void)sig;
+}
+
 static int hold_objects(struct worker *W)
 {
 	static struct cqx cq[3];
@@ -3152,8 +3157,15 @@ static int worker_main(int id, struct wstats *st, pid_t parent)
 		st->holding = held;
 		printf("worker %d: holding %d objects (pid %d)\n", id, held, (int)getpid());
 		fflush(stdout);
-		if (opt.hold)
+		if (opt.hold) {
+			/* SIGUSR1 ends the hold early (sleep returns) */
+			struct sigaction sa;
+
+			memset(&sa, 0, sizeof(sa));
+			sa.sa_handler = hold_wake;
+			sigaction(SIGUSR1, &sa, NULL);
 			sleep(opt.hold);
+		}
 		st->finished = 1;
 		return st->errors ? 1 : 0;
 	}
@@ -3182,6 +3194,7 @@ static void usage(FILE *f)
 		"  --no-mw          no memory windows\n"
 		"  --leak-on-exit   end by building a set of live objects and exit holding them\n"
 		"  --hold SECONDS   with --leak-on-exit: sleep this long before exiting\n"
+		"                   (SIGUSR1 to a worker ends its hold early)\n"
 		"  --max-fail N     print at most N failures per worker (default 40)\n"
 		"  -v               log every step\n"
 		"Exit status 0 only if every check in every worker passed.\n", MAX_WORKERS);

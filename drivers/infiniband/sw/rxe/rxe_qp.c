@@ -479,7 +479,12 @@ static int rxe_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr,
 
 	if (next == IB_QPS_RESET && cur != IB_QPS_RESET)
 		rxe_qp_discard(qp);
-	if (next == IB_QPS_ERR && cur != IB_QPS_ERR) {
+	/*
+	 * Also ERR to ERR: user space posts receives without a system call,
+	 * so receives posted after the QP went to ERR on its own are
+	 * flushed here (as stock does).
+	 */
+	if (next == IB_QPS_ERR) {
 		rxe_qp_flush_sq(qp);
 		rxe_flush_rq(qp);
 	}
@@ -489,14 +494,7 @@ static int rxe_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr,
 	return 0;
 }
 
-/**
- * rxe_qp_set_error() - move a QP to the error state from the transport
- * @qp: the QP
- *
- * Flushes the rings and kicks the QP's work so that it drops queued
- * packets.  Any context; never sleeps.
- */
-void rxe_qp_set_error(struct rxe_qp *qp)
+static void rxe_qp_move_to_error(struct rxe_qp *qp, bool fatal)
 {
 	unsigned long flags;
 	bool was_err;
@@ -510,8 +508,36 @@ void rxe_qp_set_error(struct rxe_qp *qp)
 		return;
 	rxe_qp_flush_sq(qp);
 	rxe_flush_rq(qp);
-	rxe_qp_event(qp, IB_EVENT_QP_FATAL);
+	if (fatal)
+		rxe_qp_event(qp, IB_EVENT_QP_FATAL);
 	rxe_qp_kick(qp);
+}
+
+/**
+ * rxe_qp_set_error() - move a QP to the error state from the transport
+ * @qp: the QP
+ *
+ * For an error the consumer learns from a completion (retries exhausted,
+ * a NAK, a protection error): no asynchronous event, as stock rxe.
+ * Flushes the rings and kicks the QP's work so that it drops queued
+ * packets.  Any context; never sleeps.
+ */
+void rxe_qp_set_error(struct rxe_qp *qp)
+{
+	rxe_qp_move_to_error(qp, false);
+}
+
+/**
+ * rxe_qp_set_fatal() - move a QP to the error state, with IB_EVENT_QP_FATAL
+ * @qp: the QP
+ *
+ * For an error no completion can report: a completion was lost to a full
+ * CQ (which raised IB_EVENT_CQ_ERR on the CQ).  Otherwise as
+ * rxe_qp_set_error().
+ */
+void rxe_qp_set_fatal(struct rxe_qp *qp)
+{
+	rxe_qp_move_to_error(qp, true);
 }
 
 static int rxe_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr,

@@ -98,7 +98,7 @@ void rxe_req_complete(struct rxe_qp *qp, u32 idx,
 			wc.wc_flags = IB_WC_WITH_IMM;
 	}
 	if (rxe_cq_post(qp->scq, &wc, false))
-		rxe_qp_set_error(qp);
+		rxe_qp_set_fatal(qp);
 }
 
 /* Total bytes a (validated) WQE sends. */

@@ -288,7 +288,7 @@ complete:
 		}
 	}
 	if (rxe_cq_post(qp->rcq, &wc, rxe_bth_se(bth)))
-		rxe_qp_set_error(qp);
+		rxe_qp_set_fatal(qp);
 	else if (status != IB_WC_SUCCESS && status != IB_WC_LOC_LEN_ERR)
 		/* A malformed or unusable receive WQE is fatal (class A). */
 		rxe_qp_set_error(qp);
@@ -547,7 +547,7 @@ static void rxe_resp_recv_cqe(struct rxe_qp *qp, struct sk_buff *skb,
 		}
 	}
 	if (rxe_cq_post(qp->rcq, &wc, rxe_bth_se(bth)))
-		rxe_qp_set_error(qp);
+		rxe_qp_set_fatal(qp);
 }
 
 /*
