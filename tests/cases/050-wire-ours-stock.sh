@@ -32,11 +32,11 @@ pingpong() {
 	shift 2
 	if [ "$ROLE" = "$server" ]; then
 		peer_sync "$tool-$server" listening >/dev/null
-		timeout 90 "$tool" -d rxe0 -g "$g" "$@"
+		timeout "$(tscale 90)" "$tool" -d rxe0 -g "$g" "$@"
 	else
 		peer_sync "$tool-$server" connecting >/dev/null
 		sleep 2
-		timeout 90 "$tool" -d rxe0 -g "$g" "$@" "$PEER_IP"
+		timeout "$(tscale 90)" "$tool" -d rxe0 -g "$g" "$@" "$PEER_IP"
 	fi
 	rc=$?
 	peer_sync "$tool-$server-done" "$rc" >/dev/null

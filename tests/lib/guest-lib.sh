@@ -17,6 +17,11 @@ _tap_n=0
 _tap_failed=0
 _tap_planned=
 
+# tscale SECONDS: SECONDS stretched by TIMEOUT_SCALE (tests/run passes it in;
+# the debug tier's KASAN + lockdep kernel runs everything several times
+# slower).  For every in-guest timeout a slow kernel can exceed.
+tscale() { echo $(($1 * ${TIMEOUT_SCALE:-1})); }
+
 _tap_desc() { local d="$*"; printf '%s' "${d//#/\\#}"; }
 
 # tap_plan N: announce N tests (or call tap_done at the end without a plan).
@@ -78,6 +83,7 @@ peer_ip6() { echo "${PEER_IP6:-}"; }
 # the peer is at a different NAME.
 peer_sync() {
 	local name=$1 value=${2:-} to=${3:-${SYNC_TIMEOUT:-60}} port=${SYNC_PORT:-7777}
+	to=$(tscale "$to")
 	local line got_name got_value deadline
 	[ -n "${PEER_IP:-}" ] || { echo "peer_sync: no peer in this topology" >&2; return 1; }
 	case $name in *' '*|'') echo "peer_sync: bad name '$name'" >&2; return 1 ;; esac

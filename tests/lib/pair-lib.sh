@@ -5,6 +5,7 @@
 # results).  Like guest-lib.sh, nothing here prints TAP.
 
 : "${PAIR_TIMEOUT:=150}"
+PAIR_TIMEOUT=$(tscale "$PAIR_TIMEOUT")
 RXE_PORT_SYSFS=/sys/class/infiniband/rxe0/ports/1
 
 # expand6 ADDR: an IPv6 address written out in full, as sysfs shows GIDs
