@@ -230,6 +230,14 @@ struct rxe_srq {
 	bool is_user;
 };
 
+/* One executed atomic, kept for duplicates (rxe_qp.atomic_res). */
+#define RXE_ATOMIC_RES	16
+struct rxe_atomic_res {
+	bool valid;
+	u32 psn;
+	u64 orig;
+};
+
 /**
  * struct rxe_qp - queue pair
  * @ibqp: core object, must be first.
@@ -300,6 +308,10 @@ struct rxe_srq {
  * @rd_rewound: a rewind was asked for the gap before @rd_next.
  * @resp_defers: deferrals in a row of the request at the head of
  *	@req_pkts; past RXE_ODP_MAX_DEFERS an RC responder answers RNR NAK.
+ * @atomic_res: RC responder resources of the last RXE_ATOMIC_RES executed
+ *	atomics (PSN and original value), so that a duplicate (its ACK was
+ *	lost) is answered with the first result instead of executing twice.
+ *	@atomic_res_next: the slot the next atomic overwrites.
  * @odp_defer: RXE_DEFER_* bits: that part of the transport met a transient
  *	on-demand-paging failure, left its packet or WQE where it was and
  *	does nothing until @kick_timer clears the bits (set by the work,
@@ -373,6 +385,8 @@ struct rxe_qp {
 	bool rd_valid;
 	bool rd_rewound;
 	u32 resp_defers;
+	struct rxe_atomic_res atomic_res[RXE_ATOMIC_RES];
+	unsigned int atomic_res_next;
 	unsigned long odp_defer;
 	struct timer_list kick_timer;
 };
@@ -523,6 +537,7 @@ extern const struct ib_device_ops rxe_device_ops;
 
 /* rxe_net.c: UDP encapsulation sockets shared by every device */
 int rxe_net_init(void);
+void rxe_net_debugfs_init(struct dentry *root);
 void rxe_net_exit(void);
 struct sk_buff *rxe_net_alloc_skb(struct rxe_dev *rdev,
 				  const struct rxe_av *av, unsigned int len);

@@ -331,6 +331,7 @@ static int __init rxe_module_init(void)
 	debugfs_create_file("objects", 0444, rxe_debugfs_root, NULL,
 			    &rxe_objects_fops);
 	rxe_odp_debugfs_init(rxe_debugfs_root);
+	rxe_net_debugfs_init(rxe_debugfs_root);
 	rdma_link_register(&rxe_link_ops);
 	pr_info("rxe-odp %s loaded\n", RXE_ODP_VERSION_STR);
 	return 0;

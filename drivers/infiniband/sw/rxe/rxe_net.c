@@ -8,6 +8,7 @@
  * softirq context, so it may only validate, demultiplex and queue; the
  * transport that consumes packets runs in process context.
  */
+#include <linux/debugfs.h>
 #include <linux/etherdevice.h>
 #include <linux/if_vlan.h>
 #include <linux/skbuff.h>
@@ -261,6 +262,44 @@ static struct dst_entry *rxe_route6(struct rxe_dev *rdev,
 	return dst;
 }
 
+/*
+ * Fault injection for tests: <debugfs>/rdma_rxe/xmit_drop_opcode = a BTH
+ * opcode (0-255; anything larger, the default, is off) and xmit_drop_every
+ * = N make every Nth packet of that opcode we send vanish, as a lossy link
+ * would lose it (loopback included, where netem cannot reach);
+ * xmit_dropped counts them.  Tests use it to lose, say, every third atomic
+ * acknowledge and check that the duplicate is answered from the responder
+ * resources, never executed twice.
+ */
+static u32 rxe_xmit_drop_opcode = 0x100;
+static u32 rxe_xmit_drop_every;
+static atomic_t rxe_xmit_drop_seen = ATOMIC_INIT(0);
+static atomic_t rxe_xmit_dropped = ATOMIC_INIT(0);
+
+static bool rxe_xmit_inject_drop(const u8 *bth)
+{
+	u32 n = READ_ONCE(rxe_xmit_drop_every);
+
+	if (!n || rxe_bth_opcode(bth) != READ_ONCE(rxe_xmit_drop_opcode))
+		return false;
+	if ((u32)atomic_inc_return(&rxe_xmit_drop_seen) % n)
+		return false;
+	atomic_inc(&rxe_xmit_dropped);
+	return true;
+}
+
+/**
+ * rxe_net_debugfs_init() - add the transmit test knobs
+ * @root: <debugfs>/rdma_rxe
+ */
+void rxe_net_debugfs_init(struct dentry *root)
+{
+	debugfs_create_u32("xmit_drop_opcode", 0600, root,
+			   &rxe_xmit_drop_opcode);
+	debugfs_create_u32("xmit_drop_every", 0600, root, &rxe_xmit_drop_every);
+	debugfs_create_atomic_t("xmit_dropped", 0400, root, &rxe_xmit_dropped);
+}
+
 /**
  * rxe_net_xmit() - put IP/UDP headers and the ICRC on a packet and send it
  * @rdev: device
@@ -296,6 +335,10 @@ int rxe_net_xmit(struct rxe_dev *rdev, struct rxe_qp *qp,
 	}
 	pr_debug("qp#%u xmit %s len %u dmac %pM\n", qp->ibqp.qp_num,
 		 local ? "loopback" : "wire", skb->len, av->dmac);
+	if (unlikely(rxe_xmit_inject_drop(bth))) {
+		kfree_skb(skb);
+		return 0;
+	}
 	if (!local) {
 		if (ipv6)
 			dst = rxe_route6(rdev, &av->sgid_addr._sockaddr_in6.sin6_addr,

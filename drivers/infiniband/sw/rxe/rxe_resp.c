@@ -22,8 +22,10 @@
  * a PSN sequence NAK once per gap, an RNR NAK when no receive WQE is
  * posted, and class C NAKs (invalid request, remote access, remote
  * operation), after which the QP is in error.  Duplicates are re-ACKed,
- * duplicate reads re-executed; duplicate atomics are dropped (the result
- * is not kept yet).  UC drops what RC would NAK.
+ * duplicate reads re-executed; a duplicate atomic is answered with the
+ * original value its first execution returned (qp->atomic_res, the last
+ * RXE_ATOMIC_RES atomics) and never executed twice; one older than that is
+ * dropped.  UC drops what RC would NAK.
  */
 #include <net/ip.h>
 #include <net/ipv6.h>
@@ -459,6 +461,20 @@ static int rxe_resp_read(struct rxe_qp *qp, struct sk_buff *req, u32 *npsn)
 	return 0;
 }
 
+static void rxe_resp_atomic_ack(struct rxe_qp *qp, u32 psn, u64 orig)
+{
+	struct sk_buff *skb;
+	struct rxe_av av;
+
+	skb = rxe_resp_pkt(qp, RXE_OP_RC_ATOMIC_ACK, psn, RXE_AETH_ACK, 0, &av);
+	if (!skb)
+		return;
+	rxe_atmack_set_orig(skb->data +
+			    rxe_op_hdr_off(RXE_OP_RC_ATOMIC_ACK, RXE_HDR_ATMACK),
+			    orig);
+	rxe_net_xmit(to_rdev(qp->ibqp.device), qp, &av, skb);
+}
+
 /* Execute an atomic.  Return 0, a NAK syndrome or -EAGAIN (nothing done). */
 static int rxe_resp_atomic(struct rxe_qp *qp, struct sk_buff *req)
 {
@@ -467,9 +483,8 @@ static int rxe_resp_atomic(struct rxe_qp *qp, struct sk_buff *req)
 	const u8 *ah = req->data + rxe_op_hdr_off(pkt->opcode,
 						  RXE_HDR_ATMETH);
 	u64 va = rxe_atmeth_va(ah), iova, orig;
-	struct sk_buff *skb;
+	struct rxe_atomic_res *res;
 	struct rxe_mr *mr;
-	struct rxe_av av;
 	int err;
 
 	if (!rxe_qp_access(qp, IB_ACCESS_REMOTE_ATOMIC))
@@ -489,15 +504,29 @@ static int rxe_resp_atomic(struct rxe_qp *qp, struct sk_buff *req)
 		return err == -EAGAIN ? -EAGAIN : RXE_AETH_NAK_REM_ACCESS;
 
 	qp->resp_msn = (qp->resp_msn + 1) & RXE_MSN_MASK;
-	skb = rxe_resp_pkt(qp, RXE_OP_RC_ATOMIC_ACK, pkt->psn, RXE_AETH_ACK,
-			   0, &av);
-	if (skb) {
-		rxe_atmack_set_orig(skb->data +
-				    rxe_op_hdr_off(RXE_OP_RC_ATOMIC_ACK,
-						   RXE_HDR_ATMACK), orig);
-		rxe_net_xmit(rdev, qp, &av, skb);
-	}
+	res = &qp->atomic_res[qp->atomic_res_next];
+	qp->atomic_res_next = (qp->atomic_res_next + 1) % RXE_ATOMIC_RES;
+	res->valid = true;
+	res->psn = pkt->psn;
+	res->orig = orig;
+	rxe_resp_atomic_ack(qp, pkt->psn, orig);
 	return 0;
+}
+
+/*
+ * A duplicate atomic: answer it with the result its first execution
+ * returned, if that is still kept; else drop it (the requester times out).
+ */
+static void rxe_resp_atomic_dup(struct rxe_qp *qp, u32 psn)
+{
+	unsigned int i;
+
+	for (i = 0; i < RXE_ATOMIC_RES; i++) {
+		if (qp->atomic_res[i].valid && qp->atomic_res[i].psn == psn) {
+			rxe_resp_atomic_ack(qp, psn, qp->atomic_res[i].orig);
+			return;
+		}
+	}
 }
 
 /* Write a receive completion for the WQE in qp->resp_wqe. */
@@ -747,8 +776,10 @@ static bool rxe_resp_rc(struct rxe_qp *qp, struct sk_buff *skb)
 			rxe_resp_read(qp, skb, &npsn);
 			return true;
 		}
-		if (flags & RXE_OPF_ATOMIC)
+		if (flags & RXE_OPF_ATOMIC) {
+			rxe_resp_atomic_dup(qp, pkt->psn);
 			return true;
+		}
 		if (rxe_bth_ackreq(skb->data))
 			rxe_resp_ack(qp, rxe_psn_add(exp, RXE_PSN_MASK),
 				     RXE_AETH_ACK);

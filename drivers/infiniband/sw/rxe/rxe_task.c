@@ -411,6 +411,8 @@ void rxe_qp_task_modify(struct rxe_qp *qp, const struct ib_qp_attr *attr,
 		qp->resp_restart = false;
 		qp->resp_ud_held = false;
 		qp->resp_defers = 0;
+		memset(qp->atomic_res, 0, sizeof(qp->atomic_res));
+		qp->atomic_res_next = 0;
 		qp->rd_valid = false;
 		qp->rd_rewound = false;
 		qp->odp_defer = 0;
