@@ -33,6 +33,7 @@ ROOTFS_PKGS=(
 	python3 python3-pyverbs
 	iproute2 kmod procps iputils-ping ethtool tcpdump
 	busybox util-linux coreutils zstd
+	nvme-cli
 )
 # Bump when the post-processing below changes.
 ROOTFS_RECIPE=1
