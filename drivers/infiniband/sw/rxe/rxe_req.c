@@ -476,6 +476,26 @@ static enum ib_wc_status rxe_req_rc_packet(struct rxe_qp *qp,
 	return IB_WC_SUCCESS;
 }
 
+/*
+ * Execute the local operation WQE at @idx (RC/UC).  It waits for every
+ * WQE before it to complete; false if it has to wait.
+ */
+static bool rxe_req_run_local(struct rxe_qp *qp, struct rxe_send_wqe *wqe,
+			      u32 idx)
+{
+	enum ib_wc_status status;
+
+	if (idx != qp->sq.cons)
+		return false;
+	status = rxe_req_local(qp, wqe);
+	qp->req_next = (idx + 1) & qp->sq.index_mask;
+	qp->req_off = 0;
+	rxe_req_complete(qp, idx, wqe, status);
+	if (status != IB_WC_SUCCESS)
+		rxe_qp_set_error(qp);
+	return true;
+}
+
 /* One step of an RC/UC requester; true if there may be more to do. */
 static bool rxe_requester_rc(struct rxe_qp *qp)
 {
@@ -523,24 +543,20 @@ static bool rxe_requester_rc(struct rxe_qp *qp)
 			return false;
 	}
 
+	/*
+	 * IB_WR_REG_MR is kernel-only and so has no entry in the opcode
+	 * table; rxe_req_local() refuses it on a user QP.
+	 */
+	if (wqe->wr.opcode == IB_WR_REG_MR)
+		return rxe_req_run_local(qp, wqe, idx);
 	info = rxe_wr_info(wqe->wr.opcode);
 	if (!info || !(info->flags & (qp->ibqp.qp_type == IB_QPT_RC ?
 				      RXE_WRF_RC : RXE_WRF_UC))) {
 		status = IB_WC_LOC_QP_OP_ERR;
 		goto fail;
 	}
-	if (info->flags & RXE_WRF_LOCAL) {
-		/* Local operations wait for everything before them. */
-		if (idx != qp->sq.cons)
-			return false;
-		status = rxe_req_local(qp, wqe);
-		qp->req_next = (idx + 1) & qp->sq.index_mask;
-		qp->req_off = 0;
-		rxe_req_complete(qp, idx, wqe, status);
-		if (status != IB_WC_SUCCESS)
-			rxe_qp_set_error(qp);
-		return true;
-	}
+	if (info->flags & RXE_WRF_LOCAL)
+		return rxe_req_run_local(qp, wqe, idx);
 	/* Fence: wait until no read or atomic is outstanding. */
 	if ((wqe->wr.send_flags & IB_SEND_FENCE) && idx != qp->sq.cons &&
 	    !qp->req_off)
