@@ -38,6 +38,6 @@ tap_check "nvme disconnect -n $NVMF_NQN" nvmf_disconnect
 tap_check "target torn down (configfs), nvmet-rdma nvmet brd unloaded" nvmf_target_down
 tap_check "nvme-rdma nvme-fabrics nvme-core unloaded" nvmf_host_unload
 tap_check "rdma link delete rxe0" rxe_del rxe0
-tap_check "unload rdma_rxe ($RXE_IMPL)" rxe_unload
+tap_check "$(nvmf_unload_desc)" rxe_unload
 tap_diag "$(cat "$RESULTS/nvmf-results" 2>/dev/null)"
 tap_done

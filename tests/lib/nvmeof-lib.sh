@@ -211,6 +211,15 @@ nvmf_host_unload() {
 	return $rc
 }
 
+# nvmf_unload_desc: what rxe_unload does here, for a test point.
+nvmf_unload_desc() {
+	if [ "$RXE_IMPL" = ours ]; then
+		echo "unload our rdma_rxe and the ODP core modules"
+	else
+		echo "rxe_unload ($RXE_IMPL rdma_rxe is left loaded)"
+	fi
+}
+
 # nvmf_counters_moved SENT0 RCVD0 SENDS0 RECVS0 MIN_PKTS: rxe0's hw_counters
 # grew: sent_pkts and rcvd_pkts each by at least MIN_PKTS, rdma_sends and
 # rdma_recvs (SEND completions and consumed receives: the NVMe command and

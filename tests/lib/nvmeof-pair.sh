@@ -69,7 +69,7 @@ for t in a b; do
 	fi
 done
 tap_check "rdma link delete rxe0" rxe_del rxe0
-tap_check "unload rdma_rxe ($RXE_IMPL; stock stays)" rxe_unload
+tap_check "$(nvmf_unload_desc)" rxe_unload
 tap_diag "$(cat "$RESULTS/nvmf-results" 2>/dev/null)"
 peer_sync end "$RXE_IMPL" $W >/dev/null
 tap_done
