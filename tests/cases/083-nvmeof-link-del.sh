@@ -19,18 +19,22 @@ NVMF_MIB=16 NVMF_BUF_MIB=0
 reader() { while dd if="$1" of=/dev/null bs=64k count=256 iflag=direct status=none; do :; done; }
 
 # link_del_under_io: rdma link delete with the reader running; the delete
-# must return within 120 s, the namespace and the reader must go.
+# must return within 120 s (times TIMEOUT_SCALE), the namespace and the reader must go.
 link_del_under_io() {
-	local n=300
-	timeout 120 rdma link delete rxe0 || { echo "rdma link delete failed or hung" >&2; return 1; }
+	local n
+	n=$(tscale 300)
+	timeout "$(tscale 120)" rdma link delete rxe0 || { echo "rdma link delete failed or hung" >&2; return 1; }
 	echo "rdma link delete returned"
 	while nvmf_dev >/dev/null || [ -d /proc/"$RPID" ]; do
 		n=$((n - 1))
-		[ $n -gt 0 ] || { echo "namespace or reader still there 60 s after the delete" >&2; return 1; }
+		[ "$n" -gt 0 ] || { echo "namespace or reader still there $(tscale 60) s after the delete" >&2; return 1; }
 		sleep 0.2
 	done
 	echo "namespace gone, reader ended"
-	! ls /sys/class/nvme/ 2>/dev/null | grep -q . || { ls -l /sys/class/nvme/ >&2; return 1; }
+	if compgen -G '/sys/class/nvme/*' >/dev/null; then
+		ls -l /sys/class/nvme/ >&2
+		return 1
+	fi
 }
 
 # port_reenable: nvmet-rdma drops a listener whose device goes away (it

@@ -20,8 +20,8 @@
 : "${NVMF_RAM_MIB:=128}"	# brd ramdisk size (>= NVMF_MIB + NVMF_BUF_MIB)
 # Keep-alive timeout given to nvme connect.  The default (5 s) is tight for
 # a TCG guest on a loaded host; a missed keep-alive there is not a driver
-# fault, so allow more.
-: "${NVMF_KATO:=30}"
+# fault, so allow more (and stretch it with the case timeouts).
+: "${NVMF_KATO:=$(tscale 30)}"
 NVMET_CFS=/sys/kernel/config/nvmet
 NVMF_BDEV=/dev/ram0
 NVMF_PAT=$PWD/nvmf-pattern	# the case's working directory is a tmpfs
@@ -98,7 +98,7 @@ nvmf_host_load() { modprobe nvme-rdma && [ -e /dev/nvme-fabrics ]; }
 # rdma.
 nvmf_discover() {
 	local out
-	out=$(timeout 120 nvme discover -t rdma -a "${1:?address}" -s "$NVMF_SVC" 2>&1)
+	out=$(timeout "$(tscale 120)" nvme discover -t rdma -a "${1:?address}" -s "$NVMF_SVC" 2>&1)
 	printf '%s\n' "$out"
 	grep -q "subnqn: *$NVMF_NQN\$" <<<"$out" || { echo "$NVMF_NQN not in the log page" >&2; return 1; }
 	grep -q 'trtype: *rdma' <<<"$out" || { echo "no rdma entry" >&2; return 1; }
@@ -116,14 +116,15 @@ nvmf_dev() {
 }
 
 # nvmf_connect ADDR: nvme connect -t rdma to $NVMF_NQN at ADDR, then wait
-# (up to 60 s) for its namespace's block device; checks its size.
+# (up to 60 s, times TIMEOUT_SCALE) for its namespace's block device; checks its size.
 nvmf_connect() {
-	local addr=${1:?address} d n=300 sz
-	timeout 180 nvme connect -t rdma -a "$addr" -s "$NVMF_SVC" -n "$NVMF_NQN" -k "$NVMF_KATO" ||
+	local addr=${1:?address} d n sz
+	n=$(tscale 300)
+	timeout "$(tscale 180)" nvme connect -t rdma -a "$addr" -s "$NVMF_SVC" -n "$NVMF_NQN" -k "$NVMF_KATO" ||
 		{ echo "nvme connect failed" >&2; return 1; }
 	until d=$(nvmf_dev) && [ -b "$d" ]; do
 		n=$((n - 1))
-		[ $n -gt 0 ] || { echo "no block device for $NVMF_NQN after 60 s" >&2; return 1; }
+		[ $n -gt 0 ] || { echo "no block device for $NVMF_NQN after $(tscale 60) s" >&2; return 1; }
 		sleep 0.2
 	done
 	sz=$(blockdev --getsize64 "$d") || return 1
@@ -190,13 +191,14 @@ nvmf_pattern_sum() { head -c $((NVMF_MIB << 20)) "$NVMF_PAT" | sha256sum | cut -
 # nvmf_disconnect: nvme disconnect $NVMF_NQN; exactly one controller goes
 # and its block device disappears.
 nvmf_disconnect() {
-	local out n=150
-	out=$(timeout 120 nvme disconnect -n "$NVMF_NQN" 2>&1)
+	local out n
+	n=$(tscale 150)
+	out=$(timeout "$(tscale 120)" nvme disconnect -n "$NVMF_NQN" 2>&1)
 	printf '%s\n' "$out"
 	grep -q 'disconnected 1 controller' <<<"$out" || { echo "expected 1 controller disconnected" >&2; return 1; }
 	while nvmf_dev >/dev/null; do
 		n=$((n - 1))
-		[ $n -gt 0 ] || { echo "block device still there 30 s after disconnect" >&2; return 1; }
+		[ $n -gt 0 ] || { echo "block device still there $(tscale 30) s after disconnect" >&2; return 1; }
 		sleep 0.2
 	done
 }

@@ -11,7 +11,8 @@
 . "$TESTS/lib/nvmeof-lib.sh"
 
 A=10.0.0.1 B=10.0.0.2
-# The host works for minutes between two rendezvous under TCG.
+# The host works for minutes between two rendezvous under TCG (peer_sync
+# stretches it by TIMEOUT_SCALE).
 W=900
 
 tap_plan 20
