@@ -537,12 +537,28 @@ static void rxe_resp_recv_cqe(struct rxe_qp *qp, struct sk_buff *skb,
 	struct rxe_pkt *pkt = rxe_pkt(skb);
 	u32 flags = rxe_op_flags(pkt->opcode);
 	const u8 *bth = skb->data;
+	bool inv_failed = false;
 	struct ib_wc wc = {};
-	u32 rkey;
+	u32 rkey = 0;
 
 	qp->resp_busy = false;
 	if (!rxe_resp_retire_wqe(qp, qp->resp_idx))
 		return;
+	/*
+	 * SEND with Invalidate whose R_Key cannot be invalidated (not a
+	 * fast-registration MR or type 2 window of this PD, or a window
+	 * bound through another QP): the receive completes in error and
+	 * the QP goes to ERR, as stock does.
+	 */
+	if (status == IB_WC_SUCCESS && (flags & RXE_OPF_IETH)) {
+		rkey = rxe_ieth_rkey(bth + rxe_op_hdr_off(pkt->opcode,
+							  RXE_HDR_IETH));
+		if (rxe_invalidate_key(to_rdev(qp->ibqp.device), qp, rkey,
+				       true)) {
+			status = IB_WC_REM_INV_REQ_ERR;
+			inv_failed = true;
+		}
+	}
 	/* Stock's rdma_recvs: receive WQEs consumed by a SEND. */
 	if (status == IB_WC_SUCCESS && !write_imm)
 		rxe_counter_inc(to_rdev(qp->ibqp.device), RXE_CNT_RDMA_RECVS);
@@ -560,12 +576,8 @@ static void rxe_resp_recv_cqe(struct rxe_qp *qp, struct sk_buff *skb,
 						       RXE_HDR_IMMDT));
 		}
 		if (flags & RXE_OPF_IETH) {
-			rkey = rxe_ieth_rkey(bth + rxe_op_hdr_off(pkt->opcode,
-								  RXE_HDR_IETH));
 			wc.wc_flags |= IB_WC_WITH_INVALIDATE;
 			wc.ex.invalidate_rkey = rkey;
-			rxe_invalidate_key(to_rdev(qp->ibqp.device), qp, rkey,
-					   true);
 		}
 		wc.src_qp = qp->attr.dest_qp_num;
 		wc.port_num = 1;
@@ -577,6 +589,8 @@ static void rxe_resp_recv_cqe(struct rxe_qp *qp, struct sk_buff *skb,
 	}
 	if (rxe_cq_post(qp->rcq, &wc, rxe_bth_se(bth)))
 		rxe_qp_set_fatal(qp);
+	else if (inv_failed)
+		rxe_qp_set_error(qp);
 }
 
 /*
