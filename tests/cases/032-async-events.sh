@@ -8,7 +8,10 @@
 #    is compared;
 #  - cq-overflow: more signalled sends than the send CQ holds raise
 #    IBV_EVENT_CQ_ERR for that CQ, and the CQ then holds exactly the first C
-#    completions in order: never overwritten, nothing turning up later.
+#    completions in order: never overwritten, nothing turning up later;
+#  - send-inv: on an RC loopback pair a plain SEND succeeds, then a SEND
+#    with Invalidate naming an ordinary MR's R_Key completes the receive
+#    with IBV_WC_REM_INV_REQ_ERR and leaves the receiving QP in ERR.
 # Both implementations must pass every check (stock is the reference).
 # topology: one
 # impl: none
@@ -19,7 +22,7 @@ VE=$REPO/userspace/verbsev/verbsev
 OUT=$RESULTS/async-events
 mkdir -p "$OUT"
 
-tap_plan 12
+tap_plan 14
 [ -x "$VE" ] || tap_bail "$VE is not built (make userspace)"
 
 v4gid() { printf '0000:0000:0000:0000:0000:ffff:%02x%02x:%02x%02x\n' ${1//./ }; }
@@ -56,6 +59,8 @@ for impl in stock ours; do
 	tap_check "$impl: CQ overflow event, CQ never overwritten (verbsev cq-overflow)" \
 		verbsev $impl cq-overflow
 	grep -E '^verbsev: ' "$OUT/$impl-cq-overflow.log" | while IFS= read -r l; do tap_diag "$impl: $l"; done
+	tap_check "$impl: SEND with Invalidate of an ordinary MR's R_Key fails the receive, QP in ERR (verbsev send-inv)" \
+		verbsev $impl send-inv
 	rxe_del rxe0
 	if [ $impl = stock ]; then
 		tap_check "stock: unloads" modprobe -r rdma_rxe

@@ -26,6 +26,14 @@
  *	completions (wr_id 0..C-1 in order, successful): a full CQ is never
  *	overwritten and never grows.
  *
+ *   verbsev -d DEV send-inv
+ *	Two RC QPs on DEV connected to each other (loopback).  A SEND
+ *	without invalidate must complete on both sides successfully, payload
+ *	compared; then a SEND with Invalidate naming the R_Key of an ordinary
+ *	MR (which cannot be invalidated) must complete the receive with
+ *	IBV_WC_REM_INV_REQ_ERR and leave the receiving QP in ERR; the MR
+ *	still deregisters normally.
+ *
  * Output: "ok: ..." or "FAIL: ..." per check, "verbsev: PASS" or
  * "verbsev: FAIL (N)" last.  Exit status 0 only if every check passed.
  */
@@ -670,10 +678,167 @@ static int run_cq_overflow(void)
 	return 0;
 }
 
+/* An RC QP moved to RTS towards @dqpn on our own GID @gidx. */
+static void rc_connect(struct ibv_qp *qp, uint32_t dqpn, int gidx,
+		       const union ibv_gid *gid)
+{
+	struct ibv_qp_attr a = {
+		.qp_state = IBV_QPS_INIT,
+		.port_num = PORT,
+		.qp_access_flags = IBV_ACCESS_REMOTE_WRITE |
+				   IBV_ACCESS_REMOTE_READ,
+	};
+
+	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
+			  IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
+		die("modify RC QP to INIT: %s", strerror(errno));
+	memset(&a, 0, sizeof(a));
+	a.qp_state = IBV_QPS_RTR;
+	a.path_mtu = IBV_MTU_1024;
+	a.dest_qp_num = dqpn;
+	a.rq_psn = 0;
+	a.max_dest_rd_atomic = 1;
+	a.min_rnr_timer = 12;
+	a.ah_attr.is_global = 1;
+	a.ah_attr.grh.dgid = *gid;
+	a.ah_attr.grh.sgid_index = gidx;
+	a.ah_attr.grh.hop_limit = 64;
+	a.ah_attr.port_num = PORT;
+	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
+			  IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
+			  IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER))
+		die("modify RC QP to RTR: %s", strerror(errno));
+	memset(&a, 0, sizeof(a));
+	a.qp_state = IBV_QPS_RTS;
+	a.timeout = 14;
+	a.retry_cnt = 3;
+	a.rnr_retry = 3;
+	a.sq_psn = 0;
+	a.max_rd_atomic = 1;
+	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_TIMEOUT |
+			  IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY | IBV_QP_SQ_PSN |
+			  IBV_QP_MAX_QP_RD_ATOMIC))
+		die("modify RC QP to RTS: %s", strerror(errno));
+}
+
+/*
+ * One SEND from @a to @b (a receive posted on @b first); with @inv != 0 a
+ * SEND with Invalidate of @inv.  Fills the receive completion.
+ */
+static bool rc_send_once(struct ibv_qp *a, struct ibv_qp *b, struct ibv_cq *cq_b,
+			 struct ibv_mr *mr, uint32_t inv, uint64_t seq,
+			 struct ibv_wc *rwc)
+{
+	char *buf = mr->addr;
+	struct ibv_sge rs = {
+		.addr = (uintptr_t)buf + MSG_LEN,
+		.length = MSG_LEN,
+		.lkey = mr->lkey,
+	};
+	struct ibv_recv_wr rwr = { .wr_id = seq, .sg_list = &rs, .num_sge = 1 };
+	struct ibv_sge ss = {
+		.addr = (uintptr_t)buf,
+		.length = MSG_LEN,
+		.lkey = mr->lkey,
+	};
+	struct ibv_send_wr swr = {
+		.wr_id = seq,
+		.sg_list = &ss,
+		.num_sge = 1,
+		.opcode = inv ? IBV_WR_SEND_WITH_INV : IBV_WR_SEND,
+		.send_flags = IBV_SEND_SIGNALED,
+	};
+	struct ibv_recv_wr *rbad;
+	struct ibv_send_wr *sbad;
+
+	swr.invalidate_rkey = inv;
+	fill_msg(buf, seq);
+	memset(buf + MSG_LEN, 0, MSG_LEN);
+	if (ibv_post_recv(b, &rwr, &rbad))
+		die("ibv_post_recv: %s", strerror(errno));
+	if (ibv_post_send(a, &swr, &sbad))
+		die("ibv_post_send: %s", strerror(errno));
+	return poll_n(cq_b, rwc, 1) == 1;
+}
+
+static int run_send_inv(void)
+{
+	struct ibv_context *ctx = open_dev();
+	struct ibv_qp_init_attr ia = {
+		.cap = { .max_send_wr = 4, .max_recv_wr = 4,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+		.qp_type = IBV_QPT_RC,
+	};
+	struct ibv_cq *cq_a, *cq_b;
+	struct ibv_qp *a, *b;
+	struct ibv_pd *pd;
+	struct ibv_mr *mr;
+	struct ibv_qp_attr qa;
+	struct ibv_qp_init_attr qi;
+	struct ibv_wc wc[2];
+	union ibv_gid gid;
+	char *buf;
+	int gidx;
+
+	gidx = find_gid(ctx, &gid);
+	if (gidx < 0)
+		die("no RoCE v2 GID on %s", dev_name);
+	pd = ibv_alloc_pd(ctx);
+	cq_a = ibv_create_cq(ctx, 8, NULL, NULL, 0);
+	cq_b = ibv_create_cq(ctx, 8, NULL, NULL, 0);
+	buf = calloc(1, 4096);
+	if (!pd || !cq_a || !cq_b || !buf)
+		die("PD/CQ/buffer: %s", strerror(errno));
+	mr = ibv_reg_mr(pd, buf, 4096, IBV_ACCESS_LOCAL_WRITE |
+			IBV_ACCESS_REMOTE_WRITE);
+	if (!mr)
+		die("ibv_reg_mr: %s", strerror(errno));
+	ia.send_cq = ia.recv_cq = cq_a;
+	a = ibv_create_qp(pd, &ia);
+	ia.send_cq = ia.recv_cq = cq_b;
+	b = ibv_create_qp(pd, &ia);
+	if (!a || !b)
+		die("ibv_create_qp(RC): %s", strerror(errno));
+	rc_connect(a, b->qp_num, gidx, &gid);
+	rc_connect(b, a->qp_num, gidx, &gid);
+
+	/* control: a plain SEND goes through */
+	if (check(rc_send_once(a, b, cq_b, mr, 0, 1, wc),
+		  "plain SEND: a receive completion came")) {
+		check(wc[0].status == IBV_WC_SUCCESS && wc[0].byte_len == MSG_LEN &&
+		      !(wc[0].wc_flags & IBV_WC_WITH_INV) &&
+		      !memcmp(buf, buf + MSG_LEN, MSG_LEN),
+		      "plain SEND: received successfully, %u bytes intact (status %s)",
+		      wc[0].byte_len, ibv_wc_status_str(wc[0].status));
+	}
+	check(poll_n(cq_a, wc, 1) == 1 && wc[0].status == IBV_WC_SUCCESS,
+	      "plain SEND: send completion successful");
+
+	/* an ordinary MR's key cannot be invalidated remotely */
+	if (check(rc_send_once(a, b, cq_b, mr, mr->rkey, 2, wc),
+		  "SEND with Invalidate of an ordinary MR's R_Key: a receive completion came"))
+		check(wc[0].status == IBV_WC_REM_INV_REQ_ERR,
+		      "... with status %s (want %s)", ibv_wc_status_str(wc[0].status),
+		      ibv_wc_status_str(IBV_WC_REM_INV_REQ_ERR));
+	memset(&qa, 0, sizeof(qa));
+	check(!ibv_query_qp(b, &qa, IBV_QP_STATE, &qi) && qa.qp_state == IBV_QPS_ERR,
+	      "the receiving QP is in ERR (state %d)", qa.qp_state);
+	check(!ibv_dereg_mr(mr), "the MR named by the failed invalidate deregisters");
+
+	ibv_destroy_qp(a);
+	ibv_destroy_qp(b);
+	ibv_destroy_cq(cq_a);
+	ibv_destroy_cq(cq_b);
+	ibv_dealloc_pd(pd);
+	ibv_close_device(ctx);
+	free(buf);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: verbsev -d DEV [-t WAIT_SECS] [-T HOLD_SECS] "
-		"hold|srq-limit|cq-overflow\n");
+		"hold|srq-limit|cq-overflow|send-inv\n");
 	exit(2);
 }
 
@@ -706,6 +871,8 @@ int main(int argc, char **argv)
 		run_srq_limit();
 	else if (!strcmp(mode, "cq-overflow"))
 		run_cq_overflow();
+	else if (!strcmp(mode, "send-inv"))
+		run_send_inv();
 	else
 		usage();
 	if (failures)
