@@ -70,6 +70,7 @@ enum rxe_counter {
 	RXE_CNT_RCVD_NO_QP,
 	RXE_CNT_RCVD_BAD_STATE,
 	RXE_CNT_RCVD_NO_WQE,
+	RXE_CNT_RCVD_QUEUE_FULL,
 	/*
 	 * On-demand paging totals of the device: live ODP MRs summed at read
 	 * time plus what deregistered ones had (see rxe_mr_odp_totals()).

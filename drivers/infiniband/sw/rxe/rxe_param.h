@@ -27,6 +27,12 @@
 
 #define RXE_MAX_QP			(SZ_1M - 16)
 #define RXE_MAX_QP_WR			SZ_1M
+/*
+ * Received packets a QP's transport may have waiting, per direction; more
+ * are dropped and counted (rcvd_queue_full), as by a full NIC buffer, and
+ * RC recovers them by retransmission.
+ */
+#define RXE_MAX_QUEUED_PKTS		4096
 #define RXE_MAX_SGE			32
 #define RXE_MAX_SGE_RD			32
 #define RXE_MAX_INLINE			(RXE_MAX_SGE * 16)

@@ -74,6 +74,7 @@ static void rxe_rcv_qp(struct rxe_dev *rdev, struct rxe_qp *qp,
 {
 	struct rxe_pkt *pkt = rxe_pkt(skb);
 	u32 flags = rxe_op_flags(pkt->opcode);
+	struct sk_buff_head *queue;
 	struct rxe_chain *chain;
 	enum ib_qp_state state;
 	unsigned long irqf;
@@ -108,14 +109,16 @@ static void rxe_rcv_qp(struct rxe_dev *rdev, struct rxe_qp *qp,
 		}
 	}
 
+	queue = (flags & RXE_OPF_REQ) ? &qp->req_pkts : &qp->resp_pkts;
+	if (skb_queue_len(queue) >= RXE_MAX_QUEUED_PKTS) {
+		rxe_counter_inc(rdev, RXE_CNT_RCVD_QUEUE_FULL);
+		goto drop;
+	}
 	rxe_counter_inc(rdev, RXE_CNT_RCVD_PKTS);
 	/* The chain lives on a doorbell's stack: never keep it in the skb. */
 	chain = pkt->chain;
 	pkt->chain = NULL;
-	if (flags & RXE_OPF_REQ)
-		skb_queue_tail(&qp->req_pkts, skb);
-	else
-		skb_queue_tail(&qp->resp_pkts, skb);
+	skb_queue_tail(queue, skb);
 	rxe_qp_kick_chained(qp, chain);
 	return;
 
