@@ -68,8 +68,10 @@ created_kinds() {
 	done
 	return $rc
 }
-# pids_of LOG: the worker pids an objstress log announced
-pids_of() { sed -n 's/^worker [0-9]*: running (pid \([0-9]*\))$/\1/p' "$1"; }
+# pids_of LOG [WHAT]: the worker pids an objstress log announced in its
+# "worker N: running (pid P)" lines, or with WHAT=holding in its
+# "worker N: holding K objects (pid P)" lines
+pids_of() { sed -n "s/^worker [0-9]*: ${2:-running} .*(pid \([0-9]*\))\$/\1/p" "$1"; }
 # wait_lines LOG REGEX N SECONDS
 wait_lines() {
 	for _ in $(seq $(($4 * 2))); do
@@ -147,7 +149,7 @@ else
 	tap_skip "rdma resource show lists the held QPs, CQs and PDs" "processes not ready"
 fi
 # end L's hold: its workers exit holding their objects
-for p in $(sed -n 's/^worker [0-9]*: holding .*(pid \([0-9]*\))$/\1/p' "$OUT/leak.log"); do
+for p in $(pids_of "$OUT/leak.log" holding); do
 	kill -USR1 "$p"
 done
 
