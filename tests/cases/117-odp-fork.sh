@@ -16,7 +16,7 @@
 OUT=$RESULTS/odp-fork
 mkdir -p "$OUT"
 
-tap_plan 8
+tap_plan 9
 odp_need_progs odp-fork
 odp_setup
 
@@ -36,10 +36,17 @@ else
 	tap_check "odp_page_invalidations grew during the forks ($inv0 -> $inv1)" test "$inv1" -gt "$inv0"
 fi
 
-# A bigger buffer (2 MiB regions) in one iteration: many packets per write.
+# A bigger buffer (2 MiB regions) in one iteration: many packets per write,
+# and an 8 MiB RDMA READ answered by the loopback responder, which must
+# pause for the requester (loopback back-pressure) instead of overrunning
+# its receive queue (before that, every response past 4096 was dropped and
+# the READ crawled through retransmission timeouts).
+qf0=$(odp_hc rcvd_queue_full)
 odp_run_prog "$OUT/fork-big.log" "$ODPV_DIR/odp-fork" -d rxe0 -g "$GIDX" -n 1 -S 8M \
 	-s "$RANDOM" "${ODP_MODE[@]}"
 tap_check "odp-fork -S 8M $ODP_DESC" odp_judge "$OUT/fork-big.log"
+qf1=$(odp_hc rcvd_queue_full)
+tap_check "no receive queue overflowed ($qf0 -> $qf1 rcvd_queue_full)" test "$qf1" = "$qf0"
 
 tap_check "our modules unload" rxe_unload
 tap_done

@@ -267,6 +267,12 @@ struct rxe_atomic_res {
  *	doorbell), so the transport state below needs no lock of its own.
  * @chain: under @run_mutex; set while a doorbell runs this QP inline, so
  *	that the QPs its loopback packets go to run inline after it.
+ * @xmit_busy: under @run_mutex; RXE_XMIT_BUSY_* bits set from inside
+ *	this QP's own rxe_net_xmit() when a loopback packet left its
+ *	destination with RXE_LOOPBACK_BUSY_PKTS or more queued (or was dropped
+ *	as the queue was full); the run then yields to that destination, or,
+ *	if it is this QP, drains its own queue before sending more
+ *	(rxe_qp_run()).
  * @run_flags: RXE_RUN_AGAIN: a run was asked for while @run_mutex was
  *	held; the holder runs again after unlocking (rxe_task.c).  Atomic
  *	bit operations.
@@ -307,6 +313,9 @@ struct rxe_atomic_res {
  * @rd_idx: SQ index of the RDMA READ whose responses @rd_next tracks, valid
  *	while @rd_valid.  @rd_next: PSN of the next read response to place.
  * @rd_rewound: a rewind was asked for the gap before @rd_next.
+ * @resp_paused: the RDMA READ at the head of @req_pkts stopped half-way
+ *	for loopback back-pressure (@xmit_busy); it stays at the head and
+ *	goes on from rxe_pkt()->rd_sent.
  * @resp_defers: deferrals in a row of the request at the head of
  *	@req_pkts; past RXE_ODP_MAX_DEFERS an RC responder answers RNR NAK.
  * @atomic_res: RC responder resources of the last RXE_ATOMIC_RES executed
@@ -346,6 +355,7 @@ struct rxe_qp {
 	struct work_struct work;
 	struct mutex run_mutex; /* see kernel-doc above */
 	struct rxe_chain *chain; /* see kernel-doc above */
+	u8 xmit_busy; /* see kernel-doc above */
 	unsigned long run_flags; /* see kernel-doc above */
 	spinlock_t work_lock; /* see kernel-doc above */
 	bool work_stopped;
@@ -385,12 +395,17 @@ struct rxe_qp {
 	u32 rd_next;
 	bool rd_valid;
 	bool rd_rewound;
+	bool resp_paused;
 	u32 resp_defers;
 	struct rxe_atomic_res atomic_res[RXE_ATOMIC_RES];
 	unsigned int atomic_res_next;
 	unsigned long odp_defer;
 	struct timer_list kick_timer;
 };
+
+/* Bits of rxe_qp.xmit_busy: whose receive queue is long. */
+#define RXE_XMIT_BUSY_PEER	BIT(0)
+#define RXE_XMIT_BUSY_SELF	BIT(1)
 
 /* Bits of rxe_qp.odp_defer. */
 enum {
@@ -419,6 +434,14 @@ struct rxe_sq_meta {
  * @qpn: BTH destination QP.
  * @psn: BTH PSN.
  * @paylen: payload bytes (headers, pad and ICRC excluded).
+ * @chain: loopback from a doorbell run: the chain its destination QP joins
+ *	(rxe_task.c).  Only valid inside the sender's rxe_net_xmit().
+ * @sender: loopback: the sending QP, whose @xmit_busy the receive path sets
+ *	when the destination queue is long.  Only valid inside the sender's
+ *	rxe_net_xmit() (cleared before the packet is queued).
+ * @rd_sent: RDMA READ request: responses already sent for it while it
+ *	waits at the head of the responder's queue (back-pressure or an
+ *	on-demand paging deferral), so the READ goes on where it stopped.
  *
  * Lives in skb->cb from validation until the transport frees the skb;
  * skb->data points at the BTH, the network and transport headers are set.
@@ -427,10 +450,12 @@ struct rxe_pkt {
 	u8 opcode;
 	bool ipv6;
 	bool loopback;
-	struct rxe_chain *chain;	/* loopback from a doorbell (rxe_task.c) */
 	u32 qpn;
+	struct rxe_chain *chain;
+	struct rxe_qp *sender;
 	u32 psn;
 	u32 paylen;
+	u32 rd_sent;
 };
 
 static inline struct rxe_pkt *rxe_pkt(struct sk_buff *skb)

@@ -408,6 +408,7 @@ int rxe_net_xmit(struct rxe_dev *rdev, struct rxe_qp *qp,
 		rxe_pkt(skb)->loopback = true;
 		/* We run in qp's transport, under its run_mutex. */
 		rxe_pkt(skb)->chain = qp->chain;
+		rxe_pkt(skb)->sender = qp;
 		rxe_counter_inc(rdev, RXE_CNT_SENT_PKTS);
 		rxe_rcv(rdev, skb);
 		return 0;

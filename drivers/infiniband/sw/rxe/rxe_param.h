@@ -33,6 +33,14 @@
  * RC recovers them by retransmission.
  */
 #define RXE_MAX_QUEUED_PKTS		4096
+/*
+ * Loopback back-pressure: a QP whose loopback packet leaves its
+ * destination with this many packets queued stops sending for the rest of
+ * its run and runs again after the destination (rxe_qp_run()), so that
+ * inside one machine a fast sender never outruns its receiver into
+ * RXE_MAX_QUEUED_PKTS (a long RDMA READ answered in one go would).
+ */
+#define RXE_LOOPBACK_BUSY_PKTS		512
 #define RXE_MAX_SGE			32
 #define RXE_MAX_SGE_RD			32
 #define RXE_MAX_INLINE			(RXE_MAX_SGE * 16)

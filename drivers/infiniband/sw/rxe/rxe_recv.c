@@ -75,6 +75,7 @@ static void rxe_rcv_qp(struct rxe_dev *rdev, struct rxe_qp *qp,
 	struct rxe_pkt *pkt = rxe_pkt(skb);
 	u32 flags = rxe_op_flags(pkt->opcode);
 	struct sk_buff_head *queue;
+	struct rxe_qp *sender = pkt->sender;
 	struct rxe_chain *chain;
 	enum ib_qp_state state;
 	unsigned long irqf;
@@ -112,13 +113,24 @@ static void rxe_rcv_qp(struct rxe_dev *rdev, struct rxe_qp *qp,
 	queue = (flags & RXE_OPF_REQ) ? &qp->req_pkts : &qp->resp_pkts;
 	if (skb_queue_len(queue) >= RXE_MAX_QUEUED_PKTS) {
 		rxe_counter_inc(rdev, RXE_CNT_RCVD_QUEUE_FULL);
+		if (sender)
+			sender->xmit_busy |= sender == qp ? RXE_XMIT_BUSY_SELF :
+							   RXE_XMIT_BUSY_PEER;
 		goto drop;
 	}
 	rxe_counter_inc(rdev, RXE_CNT_RCVD_PKTS);
-	/* The chain lives on a doorbell's stack: never keep it in the skb. */
+	/*
+	 * The chain lives on a doorbell's stack and the sender may go away:
+	 * neither stays in the skb.  The sender is inside its rxe_net_xmit()
+	 * (this is its thread), so its xmit_busy needs no lock.
+	 */
 	chain = pkt->chain;
 	pkt->chain = NULL;
+	pkt->sender = NULL;
 	skb_queue_tail(queue, skb);
+	if (sender && skb_queue_len(queue) >= RXE_LOOPBACK_BUSY_PKTS)
+		sender->xmit_busy |= sender == qp ? RXE_XMIT_BUSY_SELF :
+						   RXE_XMIT_BUSY_PEER;
 	rxe_qp_kick_chained(qp, chain);
 	return;
 

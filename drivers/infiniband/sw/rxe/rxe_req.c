@@ -331,7 +331,7 @@ void rxe_req_arm_timer(struct rxe_qp *qp)
 /* A retransmission timeout: rewind to the oldest unacknowledged PSN. */
 static void rxe_req_timeout(struct rxe_qp *qp)
 {
-	u32 cons = qp->sq.cons;
+	u32 cons = qp->sq.cons, psn;
 
 	if (qp->req_hold) {
 		/* RNR back-off over: resend what was refused. */
@@ -354,9 +354,15 @@ static void rxe_req_timeout(struct rxe_qp *qp)
 	if (qp->retry_left != 7)
 		qp->retry_left--;
 	rxe_counter_inc(to_rdev(qp->ibqp.device), RXE_CNT_COMP_RETRY);
-	if (rxe_sq_in_flight(qp, cons))
-		rxe_req_rewind(qp, qp->sq_meta[cons].first_psn);
-	else
+	if (rxe_sq_in_flight(qp, cons)) {
+		psn = qp->sq_meta[cons].first_psn;
+		/* A READ partly placed asks only for the rest. */
+		if (qp->rd_valid && qp->rd_idx == cons &&
+		    rxe_psn_cmp(qp->rd_next, psn) > 0 &&
+		    rxe_psn_cmp(qp->rd_next, qp->sq_meta[cons].last_psn) <= 0)
+			psn = qp->rd_next;
+		rxe_req_rewind(qp, psn);
+	} else
 		rxe_req_rewind(qp, qp->sq_meta[qp->req_next].first_psn);
 }
 

@@ -322,6 +322,17 @@ bool rxe_responder(struct rxe_qp *qp)
 		else
 			done = rxe_resp_rc(qp, skb);
 	}
+	if (!done && qp->resp_paused) {
+		/*
+		 * A READ stopped for loopback back-pressure: it goes on from
+		 * the head of the queue once rxe_qp_run() has let the
+		 * receiver run (qp->xmit_busy is set).
+		 */
+		qp->resp_paused = false;
+		qp->resp_defers = 0;
+		skb_queue_head(&qp->req_pkts, skb);
+		return true;
+	}
 	if (!done) {
 		/* On-demand paging: try the same packet again later. */
 		if (++qp->resp_defers <= RXE_ODP_MAX_DEFERS) {
@@ -398,8 +409,11 @@ static bool rxe_qp_access(struct rxe_qp *qp, int access)
 }
 
 /*
- * Send the responses of an RDMA READ starting at PSN @psn.  Return 0, a NAK
- * syndrome, or -EAGAIN (on-demand paging: run it again later).
+ * Send the responses of an RDMA READ request (its PSN on).  Return 0, a NAK
+ * syndrome, -EAGAIN (on-demand paging: run it again later) or -EBUSY
+ * (loopback back-pressure: qp->xmit_busy, run it again after the
+ * receiver).  Either way the request keeps in rxe_pkt()->rd_sent how many
+ * responses went out, and the next call goes on from there.
  */
 static int rxe_resp_read(struct rxe_qp *qp, struct sk_buff *req, u32 *npsn)
 {
@@ -409,12 +423,12 @@ static int rxe_resp_read(struct rxe_qp *qp, struct sk_buff *req, u32 *npsn)
 						    RXE_HDR_RETH);
 	u64 va = rxe_reth_va(reth), iova = 0;
 	u32 rkey = rxe_reth_rkey(reth), len = rxe_reth_len(reth);
-	u32 mtu = rxe_qp_mtu(qp), n, psn = pkt->psn;
+	u32 mtu = rxe_qp_mtu(qp), n, psn = pkt->psn, done;
 	struct rxe_mr *mr = NULL;
 	struct sk_buff *skb;
 	struct rxe_av av;
-	bool first = true, last;
-	int err;
+	bool first, last;
+	int err = 0;
 	u8 op;
 
 	if (!rxe_qp_access(qp, IB_ACCESS_REMOTE_READ))
@@ -426,7 +440,13 @@ static int rxe_resp_read(struct rxe_qp *qp, struct sk_buff *req, u32 *npsn)
 			return RXE_AETH_NAK_REM_ACCESS;
 	}
 	*npsn = len > mtu ? DIV_ROUND_UP(len, mtu) : 1;
-	do {
+	/* Go on where an earlier call stopped. */
+	done = min(pkt->rd_sent, *npsn - 1);
+	first = !done;
+	iova += (u64)done * mtu;
+	len -= done * mtu;
+	psn = rxe_psn_add(psn, done);
+	for (;;) {
 		n = min(len, mtu);
 		last = n == len;
 		if (first)
@@ -441,24 +461,28 @@ static int rxe_resp_read(struct rxe_qp *qp, struct sk_buff *req, u32 *npsn)
 		err = n ? rxe_mr_copy(mr, iova, skb->data + rxe_op_hdr_len(op),
 				      n, false) : 0;
 		if (err) {
-			/*
-			 * Deferred: the whole READ runs again later; the
-			 * requester drops the responses it already has.
-			 */
 			kfree_skb(skb);
-			rxe_mr_put(mr);
-			return err == -EAGAIN ? -EAGAIN :
-						RXE_AETH_NAK_REM_ACCESS;
+			if (err != -EAGAIN)
+				err = RXE_AETH_NAK_REM_ACCESS;
+			break;
 		}
 		rxe_net_xmit(rdev, qp, &av, skb);
+		done++;
+		if (last)
+			break;
 		iova += n;
 		len -= n;
 		psn = rxe_psn_next(psn);
 		first = false;
-	} while (len);
+		if (qp->xmit_busy) {
+			err = -EBUSY;
+			break;
+		}
+	}
+	pkt->rd_sent = done;
 	if (mr)
 		rxe_mr_put(mr);
-	return 0;
+	return err;
 }
 
 static void rxe_resp_atomic_ack(struct rxe_qp *qp, u32 psn, u64 orig)
@@ -787,7 +811,10 @@ static bool rxe_resp_rc(struct rxe_qp *qp, struct sk_buff *skb)
 			return true;
 		if (flags & RXE_OPF_READ) {
 			/* Reading again is harmless: replay it. */
-			rxe_resp_read(qp, skb, &npsn);
+			if (rxe_resp_read(qp, skb, &npsn) == -EBUSY) {
+				qp->resp_paused = true;
+				return false;
+			}
 			return true;
 		}
 		if (flags & RXE_OPF_ATOMIC) {
@@ -801,6 +828,10 @@ static bool rxe_resp_rc(struct rxe_qp *qp, struct sk_buff *skb)
 	}
 
 	syn = rxe_resp_execute(qp, skb, &npsn);
+	if (syn == -EBUSY) {
+		qp->resp_paused = true;
+		return false;
+	}
 	if (syn == -EAGAIN) {
 		/*
 		 * On-demand paging could not reach the memory for now.  Try

@@ -27,6 +27,14 @@
  * Work items may sleep in ODP faults: the pool then starts another worker.
  * A long run leaves the rest to rxe_wq after RXE_WORK_BUDGET rounds.
  *
+ * Loopback back-pressure: a run whose loopback packets leave a
+ * destination queue RXE_LOOPBACK_BUSY_PKTS long (qp->xmit_busy) ends
+ * after the current round and puts itself behind that destination: on
+ * the doorbell's chain, or on rxe_wq, where the destination's work was
+ * queued first on the same CPU.  A long RDMA READ stops half-way for
+ * this (rxe_resp.c).  Packets from the wire have no such brake; the
+ * queue limit (RXE_MAX_QUEUED_PKTS) drops them as a full NIC buffer would.
+ *
  * Lifetime: rxe_qp_task_stop() (first step of destroy_qp) sets
  * work_stopped under work_lock, after which rxe_qp_kick() queues nothing
  * and no doorbell chain runs the QP, then cancels the work and waits for
@@ -82,7 +90,7 @@ void rxe_qp_kick(struct rxe_qp *qp)
  */
 static void rxe_qp_run(struct rxe_qp *qp)
 {
-	bool more;
+	bool more, peer;
 	int i;
 
 	lockdep_assert_held(&qp->run_mutex);
@@ -90,6 +98,21 @@ static void rxe_qp_run(struct rxe_qp *qp)
 		more = rxe_completer(qp);
 		more |= rxe_responder(qp);
 		more |= rxe_requester(qp);
+		if (unlikely(qp->xmit_busy)) {
+			peer = qp->xmit_busy & RXE_XMIT_BUSY_PEER;
+			qp->xmit_busy = 0;
+			/*
+			 * Another QP's loopback queue is long: let it run
+			 * first (it is on the chain, or queued on this CPU's
+			 * rxe_wq pool), then go on.  Our own: the next
+			 * rounds drain it before sending more.
+			 */
+			if (peer) {
+				if (more)
+					rxe_qp_kick_chained(qp, qp->chain);
+				return;
+			}
+		}
 		if (!more)
 			return;
 	}
