@@ -362,8 +362,9 @@ static void rxe_req_timeout(struct rxe_qp *qp)
 		    rxe_psn_cmp(qp->rd_next, qp->sq_meta[cons].last_psn) <= 0)
 			psn = qp->rd_next;
 		rxe_req_rewind(qp, psn);
-	} else
+	} else {
 		rxe_req_rewind(qp, qp->sq_meta[qp->req_next].first_psn);
+	}
 }
 
 /*
