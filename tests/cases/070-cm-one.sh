@@ -34,10 +34,10 @@ tap_check "udaddy IPv4 (UD through rdma_cm; AH from the received GRH)" \
 	local_pair udaddy4 cm udaddy -b "$MY_IP" -c 2 -C 20 -S 500 -- \
 	udaddy -s "$MY_IP" -c 2 -C 20 -S 500
 tap_check "ib_send_bw -R (rdma_cm QPs), 4 KiB x 200" \
-	local_pair sendbw cm ib_send_bw -d rxe0 -R -n 200 -s 4096 -- \
+	local_pair_pt sendbw cm ib_send_bw -d rxe0 -R -n 200 -s 4096 -- \
 	ib_send_bw -d rxe0 -R -n 200 -s 4096 "$MY_IP"
 tap_check "ib_read_bw -R (rdma_cm QPs), 16 KiB x 100" \
-	local_pair readbw cm ib_read_bw -d rxe0 -R -n 100 -s 16384 -- \
+	local_pair_pt readbw cm ib_read_bw -d rxe0 -R -n 100 -s 16384 -- \
 	ib_read_bw -d rxe0 -R -n 100 -s 16384 "$MY_IP"
 tap_check "rping -V IPv6 global $MY_IP6, 30 x 2000 B" \
 	local_pair rping6 cm rping -s -a "$MY_IP6" -p 7472 -V -C 30 -S 2000 -- \

@@ -14,6 +14,14 @@ hc=/sys/class/infiniband/rxe0/ports/1/hw_counters
 tap_plan 10
 tap_check "load our rdma_rxe" rxe_load ours
 tap_check "rdma link add rxe0" rxe_add rxe0 "$IFACE"
+# Diagnostics for a failure: every NAK our responder sends says why
+# (rxe_resp.c), and ODP faults that failed leave a trace event.
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+echo 'format "NAK 0x" +p' >/sys/kernel/debug/dynamic_debug/control 2>/dev/null
+ev=/sys/kernel/debug/tracing/events/rxe_odp_core/odpc_fault
+if [ -d "$ev" ]; then
+	echo 'ret != 0' >"$ev/filter" && echo 1 >"$ev/enable"
+fi
 gidx=$(pt_gid_index rxe0 "$MY_IP")
 tap_diag "GID index $gidx"
 
@@ -37,7 +45,14 @@ tap_check "ib_write_lat --odp, 4 KiB x 200" run_pt ib_write_lat 6 -s 4096 -n 200
 tap_check "ib_read_lat --odp, 4 KiB x 200" run_pt ib_read_lat 6 -s 4096 -n 200
 tap_check "ib_send_lat --odp, 4 KiB x 200" run_pt ib_send_lat 6 -s 4096 -n 200
 f1=$(cat "$hc/odp_page_faults")
-for c in "$hc"/odp_*; do tap_diag "${c##*/} $(cat "$c")"; done
+for c in "$hc"/*; do printf '%s %s  ' "${c##*/}" "$(cat "$c")"; done | fold -w 150 |
+	while IFS= read -r l; do tap_diag "$l"; done
+dmesg | grep 'NAK 0x' | head -20 | while IFS= read -r l; do tap_diag "$l"; done
+if [ -d "$ev" ]; then
+	echo 0 >"$ev/enable"
+	grep -v '^#' /sys/kernel/debug/tracing/trace | head -20 |
+		while IFS= read -r l; do tap_diag "failed fault: $l"; done
+fi
 tap_check "pages were faulted in on demand (odp_page_faults $f0 -> $f1)" test "$f1" -gt "$f0"
 tap_check "unload ours cleanly" rxe_unload
 tap_done

@@ -25,15 +25,15 @@ for s in a b; do
 		peer_pair udaddy-$s $s cm udaddy -b "$ip" -c 2 -C 20 -S 500 -- \
 		udaddy -s "$ip" -c 2 -C 20 -S 500
 	tap_check "ib_send_bw -R, server $s, 4 KiB x 300" \
-		peer_pair sendbw-$s $s cm ib_send_bw -d rxe0 -R -n 300 -s 4096 -- \
+		peer_pair_pt sendbw-$s $s cm ib_send_bw -d rxe0 -R -n 300 -s 4096 -- \
 		ib_send_bw -d rxe0 -R -n 300 -s 4096 "$ip"
 	tap_check "ib_read_bw -R, server $s, 16 KiB x 100" \
-		peer_pair readbw-$s $s cm ib_read_bw -d rxe0 -R -n 100 -s 16384 -- \
+		peer_pair_pt readbw-$s $s cm ib_read_bw -d rxe0 -R -n 100 -s 16384 -- \
 		ib_read_bw -d rxe0 -R -n 100 -s 16384 "$ip"
 done
 tap_check "traffic counted, no receive errors (hw_counters)" \
 	sh -c "echo '$(hwc_all)'; [ $(hwc rcvd_pkts) -gt $((rcvd0 + 1000)) ] && [ $(($(hwc rcvd_bad_hdr) + $(hwc rcvd_bad_icrc) + $(hwc rcvd_bad_dgid) + $(hwc rcvd_bad_key) + $(hwc rcvd_no_qp))) -eq 0 ]"
-for f in "$RESULTS"/sendbw-?."$ROLE".log "$RESULTS"/readbw-?."$ROLE".log; do
+for f in "$RESULTS"/sendbw-?-?."$ROLE".log "$RESULTS"/readbw-?-?."$ROLE".log; do
 	[ -f "$f" ] && tap_diag "${f##*/}: $(grep -A1 'BW average' "$f" | tail -n 1)"
 done
 peer_sync end "$RXE_IMPL" 200 >/dev/null

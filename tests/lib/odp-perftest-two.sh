@@ -15,6 +15,23 @@ if [ "$RXE_IMPL" = ours ]; then odp=(--odp); fi
 # exit status, the client the figure in COLUMN (> 0), and each side passes
 # only if the other did too.
 two_pt() {
+	local try calib pcalib rc
+	# perftest's timer calibration fails now and then on a loaded TCG
+	# host ("Correlation coefficient r^2 < 0.9"): at most three tries,
+	# agreed between the guests.
+	for try in 1 2 3; do
+		_two_pt_once "$@"
+		rc=$?
+		calib=0
+		grep -qs 'Correlation coefficient' /tmp/two-pt.out && calib=1
+		pcalib=$(peer_sync "$3-$2-$try-calib" "$calib" 60) || return 1
+		[ "$calib" = 0 ] && [ "$pcalib" = 0 ] && return $rc
+		echo "perftest timer calibration failed (here $calib, peer $pcalib), again"
+	done
+	return 1
+}
+
+_two_pt_once() {
 	local server=$1 port=$2 tool=$3 col=$4 rc fig pid out=/tmp/two-pt.out
 	shift 4
 	if [ "$ROLE" = "$server" ]; then
