@@ -40,14 +40,17 @@ pt_pair() {
 
 _pt_pair_once() {
 	local tool=$1 port=$2 srv=/tmp/pt-server.out rc_s rc_c spid
+	local scale=${TIMEOUT_SCALE:-1}
 	shift 2
-	timeout 120 "$tool" -p "$port" "$@" >"$srv" 2>&1 &
+	# The server's limit is the longer one: killed first, it takes its
+	# memory with it and the client's next requests are NAKed.
+	timeout $((120 * scale)) "$tool" -p "$port" "$@" >"$srv" 2>&1 &
 	spid=$!
 	for _ in $(seq 100); do
 		ss -ltn 2>/dev/null | grep -q ":$port " && break
 		sleep 0.2
 	done
-	timeout 100 "$tool" -p "$port" "$@" "$MY_IP" >"$PT_OUT" 2>&1
+	timeout $((100 * scale)) "$tool" -p "$port" "$@" "$MY_IP" >"$PT_OUT" 2>&1
 	rc_c=$?
 	wait "$spid"
 	rc_s=$?
