@@ -5,7 +5,8 @@
 #   port 1 of DEV (waits up to 5 s for it to appear).
 # pt_pair TOOL PORT ARGS...: run TOOL as server and client on this guest
 #   (client to $MY_IP), both with ARGS; prints both outputs; fails unless
-#   both exit 0.  The client's output is left in $PT_OUT.
+#   both exit 0.  The client's output is left in $PT_OUT; PT_NOFIG=1 when
+#   it has no usable figures (see the function).
 # pt_figure FILE COLUMN: the number in COLUMN of perftest's result row
 #   (the line after the header that starts with "#bytes").
 PT_OUT=/tmp/pt-client.out
@@ -31,12 +32,22 @@ pt_pair() {
 	# perftest's timer calibration fails now and then on a loaded TCG
 	# host ("Correlation coefficient r^2 < 0.9"): the run then either
 	# fails or prints 0.00 figures.  At most three tries.
+	# On the debug kernel (TIMEOUT_SCALE > 1) it can fail every time (r^2
+	# 0.64 three times in a row under KASAN): there a run whose both ends
+	# exited 0 then counts as done, without figures (PT_NOFIG=1); on the
+	# Debian kernel it fails.
+	PT_NOFIG=0
 	for try in 1 2 3; do
 		_pt_pair_once "$tool" "$port" "$@"
 		rc=$?
 		grep -qs 'Correlation coefficient' "$PT_OUT" "$srv" || return $rc
 		echo "--- perftest timer calibration failed (try $try)"
 	done
+	if [ "${TIMEOUT_SCALE:-1}" -gt 1 ] && [ "$rc" = 0 ]; then
+		echo "--- both ends exited 0; no figures (debug kernel)"
+		PT_NOFIG=1
+		return 0
+	fi
 	return 1
 }
 
