@@ -22,6 +22,11 @@ _tap_planned=
 # slower).  For every in-guest timeout a slow kernel can exceed.
 tscale() { echo $(($1 * ${TIMEOUT_SCALE:-1})); }
 
+# pt_calib_failed FILE...: perftest's timer calibration failed in a FILE
+# ("Correlation coefficient r^2 < 0.9": its TSC-against-gettimeofday
+# sampling gives up on a loaded TCG host; the run's figures are then lost).
+pt_calib_failed() { grep -qs 'Correlation coefficient' "$@"; }
+
 _tap_desc() { local d="$*"; printf '%s' "${d//#/\\#}"; }
 
 # tap_plan N: announce N tests (or call tap_done at the end without a plan).

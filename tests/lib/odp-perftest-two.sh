@@ -23,7 +23,7 @@ two_pt() {
 		_two_pt_once "$@"
 		rc=$?
 		calib=0
-		grep -qs 'Correlation coefficient' /tmp/two-pt.out && calib=1
+		pt_calib_failed /tmp/two-pt.out && calib=1
 		pcalib=$(peer_sync "$3-$2-$try-calib" "$calib" 60) || return 1
 		[ "$calib" = 0 ] && [ "$pcalib" = 0 ] && return $rc
 		echo "perftest timer calibration failed (here $calib, peer $pcalib), again"

@@ -172,9 +172,6 @@ local_pair_pt() {
 	return 1
 }
 
-# pt_calib_failed FILE...: perftest's timer calibration failed in a FILE.
-pt_calib_failed() { grep -qs 'Correlation coefficient' "$@"; }
-
 peer_pair_pt() {
 	local name=$1 try rc calib pcalib
 	shift

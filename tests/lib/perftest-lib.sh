@@ -170,7 +170,7 @@ _pt_judge() {
 		[ $rc -eq 1 ] && [ "${f##*.}" = srv ] && continue
 		if [ $rc -eq 0 ]; then
 			printf 'ok\n%s\n' "$fig"
-		elif grep -q 'Correlation coefficient' "$f"; then
+		elif pt_calib_failed "$f"; then
 			printf 'calib\nperftest timer calibration failed in %s\n' "${f##*/}"
 		else
 			printf 'bad\nno result row for %s B with a positive figure in %s\n' "$size" "${f##*/}"

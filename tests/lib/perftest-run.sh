@@ -40,7 +40,7 @@ pt_pair() {
 	for try in 1 2 3; do
 		_pt_pair_once "$tool" "$port" "$@"
 		rc=$?
-		grep -qs 'Correlation coefficient' "$PT_OUT" "$srv" || return $rc
+		pt_calib_failed "$PT_OUT" "$srv" || return $rc
 		echo "--- perftest timer calibration failed (try $try)"
 	done
 	if [ "${TIMEOUT_SCALE:-1}" -gt 1 ] && [ "$rc" = 0 ]; then

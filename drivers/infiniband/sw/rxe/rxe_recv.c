@@ -66,6 +66,18 @@ static bool rxe_class_ok(struct rxe_qp *qp, u8 opcode)
 }
 
 /*
+ * Loopback back-pressure: tell the sending QP (NULL: from the wire) that
+ * @qp's queue is long.  Runs inside the sender's rxe_net_xmit(), under its
+ * run_mutex.
+ */
+static void rxe_rcv_sender_busy(struct rxe_qp *sender, struct rxe_qp *qp)
+{
+	if (sender)
+		sender->xmit_busy |= sender == qp ? RXE_XMIT_BUSY_SELF :
+						   RXE_XMIT_BUSY_PEER;
+}
+
+/*
  * Checks that depend on the QP; queue the packet if they pass.  Consumes
  * @skb either way.
  */
@@ -113,9 +125,7 @@ static void rxe_rcv_qp(struct rxe_dev *rdev, struct rxe_qp *qp,
 	queue = (flags & RXE_OPF_REQ) ? &qp->req_pkts : &qp->resp_pkts;
 	if (skb_queue_len(queue) >= RXE_MAX_QUEUED_PKTS) {
 		rxe_counter_inc(rdev, RXE_CNT_RCVD_QUEUE_FULL);
-		if (sender)
-			sender->xmit_busy |= sender == qp ? RXE_XMIT_BUSY_SELF :
-							   RXE_XMIT_BUSY_PEER;
+		rxe_rcv_sender_busy(sender, qp);
 		goto drop;
 	}
 	rxe_counter_inc(rdev, RXE_CNT_RCVD_PKTS);
@@ -128,9 +138,8 @@ static void rxe_rcv_qp(struct rxe_dev *rdev, struct rxe_qp *qp,
 	pkt->chain = NULL;
 	pkt->sender = NULL;
 	skb_queue_tail(queue, skb);
-	if (sender && skb_queue_len(queue) >= RXE_LOOPBACK_BUSY_PKTS)
-		sender->xmit_busy |= sender == qp ? RXE_XMIT_BUSY_SELF :
-						   RXE_XMIT_BUSY_PEER;
+	if (skb_queue_len(queue) >= RXE_LOOPBACK_BUSY_PKTS)
+		rxe_rcv_sender_busy(sender, qp);
 	rxe_qp_kick_chained(qp, chain);
 	return;
 
