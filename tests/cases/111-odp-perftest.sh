@@ -3,9 +3,10 @@
 # server and client on the same rxe0 (the driver loops packets back), both
 # sides' MRs ODP.  ib_write_bw/lat, ib_read_bw/lat, ib_send_bw/lat must
 # exit 0 with a non-zero figure, and the device's ODP counters must show
-# that the NIC faulted the pages in (nothing was pinned).  On the debug
-# kernel, where perftest's timer calibration can fail on every try, a run
-# that exits 0 on both ends passes without a figure (tests/lib/perftest-run.sh).
+# that the NIC faulted the pages in (nothing was pinned).  When perftest's
+# timer calibration fails on all three tries (a loaded TCG host, and on the
+# debug kernel often), a run that exits 0 on both ends passes without a
+# figure (tests/lib/perftest-run.sh).
 # topology: one
 # impl: ours
 # timeout: 900

@@ -9,6 +9,8 @@
 #   it has no usable figures (see the function).
 # pt_figure FILE COLUMN: the number in COLUMN of perftest's result row
 #   (the line after the header that starts with "#bytes").
+# pt_fig_ok FIG: FIG is a finite decimal number greater than 0 (not
+#   "inf", "nan" or empty).
 PT_OUT=/tmp/pt-client.out
 
 pt_gid_index() {
@@ -32,10 +34,9 @@ pt_pair() {
 	# perftest's timer calibration fails now and then on a loaded TCG
 	# host ("Correlation coefficient r^2 < 0.9"): the run then either
 	# fails or prints 0.00 figures.  At most three tries.
-	# On the debug kernel (TIMEOUT_SCALE > 1) it can fail every time (r^2
-	# 0.64 three times in a row under KASAN): there a run whose both ends
-	# exited 0 then counts as done, without figures (PT_NOFIG=1); on the
-	# Debian kernel it fails.
+	# It can fail every time (r^2 0.64 three times in a row under KASAN;
+	# 0.87 three times in a row on CI's loaded host): a run whose both
+	# ends exited 0 then counts as done, without figures (PT_NOFIG=1).
 	PT_NOFIG=0
 	for try in 1 2 3; do
 		_pt_pair_once "$tool" "$port" "$@"
@@ -43,8 +44,8 @@ pt_pair() {
 		pt_calib_failed "$PT_OUT" "$srv" || return $rc
 		echo "--- perftest timer calibration failed (try $try)"
 	done
-	if [ "${TIMEOUT_SCALE:-1}" -gt 1 ] && [ "$rc" = 0 ]; then
-		echo "--- both ends exited 0; no figures (debug kernel)"
+	if [ "$rc" = 0 ]; then
+		echo "--- both ends exited 0; no figures (timer calibration)"
 		PT_NOFIG=1
 		return 0
 	fi
@@ -76,4 +77,8 @@ _pt_pair_once() {
 
 pt_figure() {
 	awk -v col="$2" '/^ *#bytes/ { hdr = 1; next } hdr && NF >= col && $1 ~ /^[0-9]+$/ { print $col; exit }' "$1"
+}
+
+pt_fig_ok() {
+	[[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]] && awk -v f="$1" 'BEGIN { exit !(f + 0 > 0) }'
 }
