@@ -65,7 +65,7 @@ static struct ibv_cq *cq;
 static struct ibv_qp *qa, *qb;
 static uint8_t *P, *S, *D;
 static struct ibv_mr *mp, *ms, *md;
-static uint64_t rng, wr_seq;
+static uint64_t rng;
 
 /* Regions of P, by page: A [0, q), B [q, 2q), C [2q, 3q), rest [3q, end). */
 static size_t q;
@@ -106,25 +106,10 @@ static uint64_t new_seed(void)
 /* RDMA WRITE S[off, off+len) to P[off, off+len), or READ P into D. */
 static bool rdma(enum ibv_wr_opcode op, size_t off, size_t len, const char *what)
 {
-	struct ibv_sge sg;
-	struct ibv_send_wr wr;
+	bool w = op == IBV_WR_RDMA_WRITE;
 
-	memset(&wr, 0, sizeof(wr));
-	sg.addr = (uintptr_t)((op == IBV_WR_RDMA_WRITE ? S : D) + off);
-	sg.length = len;
-	sg.lkey = op == IBV_WR_RDMA_WRITE ? ms->lkey : md->lkey;
-	wr.wr_id = ++wr_seq;
-	wr.sg_list = &sg;
-	wr.num_sge = 1;
-	wr.opcode = op;
-	wr.send_flags = IBV_SEND_SIGNALED;
-	wr.wr.rdma.remote_addr = (uintptr_t)(P + off);
-	wr.wr.rdma.rkey = mp->rkey;
-	if (!odpv_post_send(qa, &wr, what))
-		return false;
-	return odpv_expect_wc(cq, what, wr.wr_id,
-			      op == IBV_WR_RDMA_WRITE ? IBV_WC_RDMA_WRITE : IBV_WC_RDMA_READ, -1,
-			      NULL);
+	return odpv_rdma1(qa, cq, op, (w ? S : D) + off, w ? ms->lkey : md->lkey,
+			  (uintptr_t)(P + off), mp->rkey, len, what);
 }
 
 static void xwrite(int fd, char c)

@@ -57,27 +57,11 @@ static struct ibv_cq *cq;
 static struct ibv_qp *qa, *qb;
 static uint8_t *T, *W, *B;
 static struct ibv_mr *mt, *mw, *mb;
-static uint64_t wr_seq;
-
 static bool rdma(enum ibv_wr_opcode op, uint8_t *local, struct ibv_mr *lmr, size_t off,
 		 size_t len, const char *what)
 {
-	struct ibv_sge sg = { .addr = (uintptr_t)local, .length = len, .lkey = lmr->lkey };
-	struct ibv_send_wr wr;
-
-	memset(&wr, 0, sizeof(wr));
-	wr.wr_id = ++wr_seq;
-	wr.sg_list = &sg;
-	wr.num_sge = 1;
-	wr.opcode = op;
-	wr.send_flags = IBV_SEND_SIGNALED;
-	wr.wr.rdma.remote_addr = (uintptr_t)(T + off);
-	wr.wr.rdma.rkey = mt->rkey;
-	if (!odpv_post_send(qa, &wr, what))
-		return false;
-	return odpv_expect_wc(cq, what, wr.wr_id,
-			      op == IBV_WR_RDMA_WRITE ? IBV_WC_RDMA_WRITE : IBV_WC_RDMA_READ, -1,
-			      NULL);
+	return odpv_rdma1(qa, cq, op, local, lmr->lkey, (uintptr_t)(T + off), mt->rkey, len,
+			  what);
 }
 
 /* pass 2 wrote chunk K in [k*chunk + 1, (k+1)*chunk - 1) */

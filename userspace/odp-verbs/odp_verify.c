@@ -353,7 +353,13 @@ static void describe(char *buf, size_t n, const char *t, const struct shape *sh,
 		 op_index, t, sh->len, ll->p[0].off, ll->n, rl->p[0].off, rl->n);
 }
 
-static void op_write(const struct shape *sh)
+/*
+ * One RDMA WRITE (L to R) or READ (R to L) of the shape: the source side
+ * is filled with a fresh pattern, and afterwards both sides are checked
+ * in full (the destination carries the pattern, the rest of both buffers
+ * is untouched).
+ */
+static void op_rdma(const struct shape *sh, bool read)
 {
 	struct layout ll, rl;
 	struct ibv_sge sg[MAX_PIECES];
@@ -366,61 +372,38 @@ static void op_write(const struct shape *sh)
 	seed = new_seed();
 	make_layout(&ll, L.len, sh->loff, sh->len, sh->lsge);
 	one_piece(&rl, sh->roff, sh->len);
-	fill_layout(&L, &ll, seed);
-	describe(what, sizeof(what), "WRITE", sh, &ll, &rl);
+	if (read)
+		fill_layout(&R, &rl, seed);
+	else
+		fill_layout(&L, &ll, seed);
+	describe(what, sizeof(what), read ? "READ" : "WRITE", sh, &ll, &rl);
 	memset(&wr, 0, sizeof(wr));
 	wr.wr_id = ++wr_seq;
 	wr.sg_list = sg;
 	wr.num_sge = to_sges(&L, &ll, sg);
-	wr.opcode = IBV_WR_RDMA_WRITE;
+	wr.opcode = read ? IBV_WR_RDMA_READ : IBV_WR_RDMA_WRITE;
 	wr.send_flags = IBV_SEND_SIGNALED;
 	wr.wr.rdma.remote_addr = (uintptr_t)(R.buf + sh->roff);
 	wr.wr.rdma.rkey = R.mr->rkey;
 	if (!odpv_post_send(rc_a, &wr, what))
 		return;
-	if (!odpv_expect_wc(cq_req, what, wr.wr_id, IBV_WC_RDMA_WRITE, -1, NULL))
+	if (!odpv_expect_wc(cq_req, what, wr.wr_id,
+			    read ? IBV_WC_RDMA_READ : IBV_WC_RDMA_WRITE, -1, NULL))
 		return;
-	if (opt.inject) {
+	if (!read && opt.inject) {
 		opt.inject = false;
 		R.buf[sh->roff + sh->len / 2] ^= 0x5a;
 		odpv_info("%s: --inject-error: flipped bits of R at offset %zu", what,
 			  sh->roff + sh->len / 2);
 	}
-	check_side(what, &R, &rl, seed, 0, sh->len, gr);
-	check_side(what, &L, &ll, seed, 0, sh->len, gl);
-	if (odpv_verbose)
-		odpv_info("%s: ok (L %s, R %s)", what, L.prep, R.prep);
-}
-
-static void op_read(const struct shape *sh)
-{
-	struct layout ll, rl;
-	struct ibv_sge sg[MAX_PIECES];
-	struct ibv_send_wr wr;
-	uint64_t gl, gr, seed;
-	char what[200];
-
-	gl = prepare(&L);
-	gr = prepare(&R);
-	seed = new_seed();
-	make_layout(&ll, L.len, sh->loff, sh->len, sh->lsge);
-	one_piece(&rl, sh->roff, sh->len);
-	fill_layout(&R, &rl, seed);
-	describe(what, sizeof(what), "READ", sh, &ll, &rl);
-	memset(&wr, 0, sizeof(wr));
-	wr.wr_id = ++wr_seq;
-	wr.sg_list = sg;
-	wr.num_sge = to_sges(&L, &ll, sg);
-	wr.opcode = IBV_WR_RDMA_READ;
-	wr.send_flags = IBV_SEND_SIGNALED;
-	wr.wr.rdma.remote_addr = (uintptr_t)(R.buf + sh->roff);
-	wr.wr.rdma.rkey = R.mr->rkey;
-	if (!odpv_post_send(rc_a, &wr, what))
-		return;
-	if (!odpv_expect_wc(cq_req, what, wr.wr_id, IBV_WC_RDMA_READ, -1, NULL))
-		return;
-	check_side(what, &L, &ll, seed, 0, sh->len, gl);
-	check_side(what, &R, &rl, seed, 0, sh->len, gr);
+	/* The destination first: it is where a failure would show. */
+	if (read) {
+		check_side(what, &L, &ll, seed, 0, sh->len, gl);
+		check_side(what, &R, &rl, seed, 0, sh->len, gr);
+	} else {
+		check_side(what, &R, &rl, seed, 0, sh->len, gr);
+		check_side(what, &L, &ll, seed, 0, sh->len, gl);
+	}
 	if (odpv_verbose)
 		odpv_info("%s: ok (L %s, R %s)", what, L.prep, R.prep);
 }
@@ -665,11 +648,11 @@ static void run_iteration(void)
 	op_index = 0;
 	for (i = 0; i < n; i++) {
 		if (opt.tests & (1u << T_WRITE)) {
-			op_write(&sh[i]);
+			op_rdma(&sh[i], false);
 			op_index++;
 		}
 		if (opt.tests & (1u << T_READ)) {
-			op_read(&sh[i]);
+			op_rdma(&sh[i], true);
 			op_index++;
 		}
 		if (opt.tests & (1u << T_SEND)) {

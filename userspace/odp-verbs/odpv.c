@@ -453,6 +453,28 @@ bool odpv_expect_wc(struct ibv_cq *cq, const char *what, uint64_t wr_id,
 	return ok;
 }
 
+bool odpv_rdma1(struct ibv_qp *qp, struct ibv_cq *cq, enum ibv_wr_opcode op, void *local,
+		uint32_t lkey, uint64_t remote, uint32_t rkey, size_t len, const char *what)
+{
+	static uint64_t seq;
+	struct ibv_sge sg = { .addr = (uintptr_t)local, .length = len, .lkey = lkey };
+	struct ibv_send_wr wr;
+
+	memset(&wr, 0, sizeof(wr));
+	wr.wr_id = ++seq;
+	wr.sg_list = &sg;
+	wr.num_sge = 1;
+	wr.opcode = op;
+	wr.send_flags = IBV_SEND_SIGNALED;
+	wr.wr.rdma.remote_addr = remote;
+	wr.wr.rdma.rkey = rkey;
+	if (!odpv_post_send(qp, &wr, what))
+		return false;
+	return odpv_expect_wc(cq, what, wr.wr_id,
+			      op == IBV_WR_RDMA_WRITE ? IBV_WC_RDMA_WRITE : IBV_WC_RDMA_READ, -1,
+			      NULL);
+}
+
 bool odpv_post_send(struct ibv_qp *qp, struct ibv_send_wr *wr, const char *what)
 {
 	struct ibv_send_wr *bad = NULL;

@@ -106,6 +106,13 @@ bool odpv_expect_wc(struct ibv_cq *cq, const char *what, uint64_t wr_id,
 /* Post one send WR; failure is counted.  Returns true if posted. */
 bool odpv_post_send(struct ibv_qp *qp, struct ibv_send_wr *wr, const char *what);
 bool odpv_post_recv(struct ibv_qp *qp, struct ibv_recv_wr *wr, const char *what);
+/*
+ * One signalled RDMA WRITE (LOCAL to REMOTE) or READ (REMOTE to LOCAL) of
+ * LEN bytes with one SGE, and its successful completion on CQ.  Returns
+ * true if it was posted and completed as expected (failures counted).
+ */
+bool odpv_rdma1(struct ibv_qp *qp, struct ibv_cq *cq, enum ibv_wr_opcode op, void *local,
+		uint32_t lkey, uint64_t remote, uint32_t rkey, size_t len, const char *what);
 bool odpv_post_srq_recv(struct ibv_srq *srq, struct ibv_recv_wr *wr, const char *what);
 
 /* ---- patterns ------------------------------------------------------------- */

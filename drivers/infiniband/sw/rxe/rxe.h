@@ -633,8 +633,9 @@ int rxe_cq_post(struct rxe_cq *cq, const struct ib_wc *wc, bool solicited);
 
 /* rxe_srq.c */
 extern const struct ib_device_ops rxe_srq_ops;
-int rxe_post_recv_wqe(struct rxe_queue *q, u32 max_sge,
-		      const struct ib_recv_wr *wr);
+int rxe_post_recv_list(struct rxe_queue *q, spinlock_t *lock, u32 max_sge,
+		       const struct ib_recv_wr *wr,
+		       const struct ib_recv_wr **bad);
 
 /* rxe_ah.c */
 extern const struct ib_device_ops rxe_ah_ops;

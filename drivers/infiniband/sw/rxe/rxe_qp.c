@@ -712,23 +712,15 @@ static int rxe_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 {
 	struct rxe_qp *qp = to_rqp(ibqp);
 	enum ib_qp_state state = rxe_qp_state(qp);
-	unsigned long flags;
-	int err = 0;
+	int err;
 
 	if (qp->srq || qp->is_user || state == IB_QPS_RESET) {
 		*bad = wr;
 		return -EINVAL;
 	}
 
-	spin_lock_irqsave(&qp->rq_lock, flags);
-	for (; wr; wr = wr->next) {
-		err = rxe_post_recv_wqe(&qp->rq, qp->rq_max_sge, wr);
-		if (err)
-			break;
-	}
-	spin_unlock_irqrestore(&qp->rq_lock, flags);
-	if (err)
-		*bad = wr;
+	err = rxe_post_recv_list(&qp->rq, &qp->rq_lock, qp->rq_max_sge, wr,
+				 bad);
 	if (state == IB_QPS_ERR)
 		rxe_flush_rq(qp);
 	return err;

@@ -36,6 +36,20 @@
 
 #define RXE_GRH_BYTES	40
 
+/*
+ * Step an SGE cursor past used-up (and empty) SGEs; return the bytes left
+ * in the SGE it then names, 0 when the list is used up.
+ */
+static u32 rxe_sge_left(const struct rxe_sge *sge, u32 nsge, u32 *cur,
+			u32 *off)
+{
+	while (*cur < nsge && *off >= sge[*cur].length) {
+		(*cur)++;
+		*off = 0;
+	}
+	return *cur < nsge ? sge[*cur].length - *off : 0;
+}
+
 /**
  * rxe_sge_copy() - copy between a buffer and the memory an SGE list names
  * @qp: the QP whose PD the lkeys must belong to
@@ -62,14 +76,10 @@ int rxe_sge_copy(struct rxe_qp *qp, const struct rxe_sge *sge, u32 nsge,
 	int err;
 
 	while (len) {
-		if (*cur >= nsge)
+		n = rxe_sge_left(sge, nsge, cur, off);
+		if (!n)
 			return -ENOSPC;
-		if (*off >= sge[*cur].length) {
-			(*cur)++;
-			*off = 0;
-			continue;
-		}
-		n = min(len, sge[*cur].length - *off);
+		n = min(len, n);
 		mr = rxe_mr_lookup(rdev, sge[*cur].lkey, qp->ibqp.pd,
 				   to_mem ? IB_ACCESS_LOCAL_WRITE : 0, false);
 		if (!mr)
@@ -101,14 +111,10 @@ int rxe_sge_skip(const struct rxe_sge *sge, u32 nsge, u32 *cur, u32 *off,
 	u32 n;
 
 	while (skip) {
-		if (*cur >= nsge)
+		n = rxe_sge_left(sge, nsge, cur, off);
+		if (!n)
 			return -ENOSPC;
-		if (*off >= sge[*cur].length) {
-			(*cur)++;
-			*off = 0;
-			continue;
-		}
-		n = min(skip, sge[*cur].length - *off);
+		n = min(skip, n);
 		*off += n;
 		skip -= n;
 	}

@@ -174,16 +174,9 @@ static int rxe_destroy_srq(struct ib_srq *ibsrq, struct ib_udata *udata)
 	return 0;
 }
 
-/**
- * rxe_post_recv_wqe() - copy one kernel receive WR into a receive ring
- * @q: the RQ or SRQ ring (kernel produced)
- * @max_sge: SGEs a slot holds
- * @wr: the work request
- *
- * Return: 0, -ENOMEM when the ring is full, -EINVAL for too many SGEs.
- */
-int rxe_post_recv_wqe(struct rxe_queue *q, u32 max_sge,
-		      const struct ib_recv_wr *wr)
+/* Copy one kernel receive WR into @q; the caller holds the ring's lock. */
+static int rxe_post_recv_wqe(struct rxe_queue *q, u32 max_sge,
+			     const struct ib_recv_wr *wr)
 {
 	struct rxe_recv_wqe *wqe;
 	u64 total = 0;
@@ -212,23 +205,42 @@ int rxe_post_recv_wqe(struct rxe_queue *q, u32 max_sge,
 	return 0;
 }
 
+/**
+ * rxe_post_recv_list() - post a chain of kernel receive WRs to a ring
+ * @q: the RQ or SRQ ring (kernel produced)
+ * @lock: the lock that serialises producers of @q
+ * @max_sge: SGEs a slot holds
+ * @wr: the first work request
+ * @bad: set to the first WR not posted, on error
+ *
+ * Context: any (kernel verbs may be called under spinlocks).
+ * Return: 0, -ENOMEM when the ring is full, -EINVAL for too many SGEs.
+ */
+int rxe_post_recv_list(struct rxe_queue *q, spinlock_t *lock, u32 max_sge,
+		       const struct ib_recv_wr *wr,
+		       const struct ib_recv_wr **bad)
+{
+	unsigned long flags;
+	int err = 0;
+
+	spin_lock_irqsave(lock, flags);
+	for (; wr; wr = wr->next) {
+		err = rxe_post_recv_wqe(q, max_sge, wr);
+		if (err)
+			break;
+	}
+	spin_unlock_irqrestore(lock, flags);
+	if (err)
+		*bad = wr;
+	return err;
+}
+
 static int rxe_post_srq_recv(struct ib_srq *ibsrq, const struct ib_recv_wr *wr,
 			     const struct ib_recv_wr **bad)
 {
 	struct rxe_srq *srq = to_rsrq(ibsrq);
-	unsigned long flags;
-	int err = 0;
 
-	spin_lock_irqsave(&srq->lock, flags);
-	for (; wr; wr = wr->next) {
-		err = rxe_post_recv_wqe(&srq->rq, srq->max_sge, wr);
-		if (err)
-			break;
-	}
-	spin_unlock_irqrestore(&srq->lock, flags);
-	if (err)
-		*bad = wr;
-	return err;
+	return rxe_post_recv_list(&srq->rq, &srq->lock, srq->max_sge, wr, bad);
 }
 
 const struct ib_device_ops rxe_srq_ops = {
