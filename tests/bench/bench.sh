@@ -68,8 +68,8 @@ run_impl() {
 	: >"$RESULTS/bench-$impl.tsv"
 	tap_check "load $impl rdma_rxe" rxe_load "$impl" || return 1
 	tap_check "$impl: rdma link add rxe0 type rxe netdev $IFACE" rxe_add rxe0 "$IFACE" || return 1
-	tap_check "$impl: RoCE v2 GID for $MY_IP" pt_wait_gid "$MY_IP" || return 1
-	PT_GIDX=$(pt_gid_index "$MY_IP")	# used by pt_loop
+	tap_check "$impl: RoCE v2 GID for $MY_IP" wait_gid "$MY_IP" || return 1
+	PT_GIDX=$(gid_index "$MY_IP")	# used by pt_loop
 	for p in "${points[@]}"; do
 		set -- $p
 		if f=$(one_point "$impl" "$@"); then

@@ -32,8 +32,6 @@ wait_field() { # DEV KEY VALUE
 has_gid() { # DEV GID: one grep over the whole table (1024 entries)
 	grep -qx "$2" /sys/class/infiniband/"$1"/ports/1/gids/* 2>/dev/null
 }
-# IPv4 address a.b.c.d -> the v4-mapped GID as sysfs prints it
-v4gid() { printf '0000:0000:0000:0000:0000:ffff:%02x%02x:%02x%02x\n' ${1//./ }; }
 eui64() { # MAC -> node GUID as sysfs prints it (xxxx:xxxx:xxxx:xxxx)
 	local IFS=: m
 	read -ra m <<< "$1"
@@ -56,7 +54,7 @@ tap_check "node GUID is the EUI-64 of $mac" \
 	sh -c "g=\$(cat /sys/class/infiniband/rxe0/node_guid); e=$(eui64 "$mac"); echo \"guid \$g expected \$e\"; [ \"\$g\" = \"\$e\" ]"
 tap_check "parent is $IFACE" grep -qx "$IFACE" /sys/class/infiniband/rxe0/parent
 tap_check "port ACTIVE with the link up" wait_field rxe0 state PORT_ACTIVE
-tap_check "RoCEv2 GID for $MY_IP" has_gid rxe0 "$(v4gid "$MY_IP")"
+tap_check "RoCEv2 GID for $MY_IP" has_gid rxe0 "$(gid_of "$MY_IP")"
 tap_check "active MTU 1024 at netdev MTU 1500" wait_field rxe0 active_mtu "1024"
 ip link set "$IFACE" mtu 9000
 tap_check "active MTU 4096 at netdev MTU 9000" wait_field rxe0 active_mtu "4096"
@@ -79,7 +77,7 @@ ip addr add 10.77.0.1/24 dev "$IFACE.7"
 ip link set "$IFACE.7" up
 out=$(rdma link add rxev type rxe netdev "$IFACE.7" 2>&1)
 tap_check "add on a VLAN device refused" sh -c "echo '$out'; ! [ -e /sys/class/infiniband/rxev ]"
-wait_gid() { # DEV GID: up to 5 s
+wait_dev_gid() { # DEV GID: up to 5 s
 	local i
 	for i in $(seq 50); do
 		has_gid "$1" "$2" && return 0
@@ -87,7 +85,7 @@ wait_gid() { # DEV GID: up to 5 s
 	done
 	return 1
 }
-tap_check "the VLAN's address is a GID of rxe0" wait_gid rxe0 "$(v4gid 10.77.0.1)"
+tap_check "the VLAN's address is a GID of rxe0" wait_dev_gid rxe0 "$(gid_of 10.77.0.1)"
 ip link del "$IFACE.7"
 
 # The second netdev: a dummy, or a veth pair on a kernel without the dummy

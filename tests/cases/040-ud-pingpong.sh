@@ -11,25 +11,6 @@ tap_plan 8
 
 hc=/sys/class/infiniband/rxe0/ports/1/hw_counters
 cnt() { cat "$hc/$1" 2>/dev/null || echo 0; }
-# GID index of the RoCE v2 GID holding $MY_IP (v4-mapped)
-v4gid() { printf '0000:0000:0000:0000:0000:ffff:%02x%02x:%02x%02x\n' ${1//./ }; }
-gid_index() {
-	local g want i
-	want=$(v4gid "$1")
-	for i in $(seq 0 15); do
-		g=/sys/class/infiniband/rxe0/ports/1/gids/$i
-		[ "$(cat "$g" 2>/dev/null)" = "$want" ] || continue
-		[ "$(cat /sys/class/infiniband/rxe0/ports/1/gid_attrs/types/$i 2>/dev/null)" = "RoCE v2" ] || continue
-		echo "$i"
-		return 0
-	done
-	return 1
-}
-wait_gid() {
-	for _ in $(seq 50); do gid_index "$1" >/dev/null && return 0; sleep 0.1; done
-	return 1
-}
-
 tap_check "load our rdma_rxe" rxe_load
 # Per-packet traces: RXE_TEST_DEBUG=1 tests/run 040
 if [ -n "${RXE_TEST_DEBUG:-}" ]; then

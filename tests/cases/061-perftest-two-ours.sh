@@ -12,8 +12,8 @@
 
 tap_plan 17
 tap_check "rdma link add rxe0 type rxe netdev $IFACE" rxe_add rxe0 "$IFACE"
-tap_check "RoCE v2 GID for $MY_IP" pt_wait_gid "$MY_IP"
-PT_GIDX=$(pt_gid_index "$MY_IP")
+tap_check "RoCE v2 GID for $MY_IP" wait_gid "$MY_IP"
+PT_GIDX=$(gid_index "$MY_IP")
 tap_diag "GID index $PT_GIDX"
 peer=$(peer_sync ready "$RXE_IMPL:$PT_GIDX")
 tap_check "peer is up (${peer:-no answer})" test -n "$peer"

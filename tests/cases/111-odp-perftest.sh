@@ -25,7 +25,7 @@ ev=/sys/kernel/debug/tracing/events/rxe_odp_core/odpc_fault
 if [ -d "$ev" ]; then
 	echo 'ret != 0' >"$ev/filter" && echo 1 >"$ev/enable"
 fi
-gidx=$(pt_gid_index rxe0 "$MY_IP")
+gidx=$(wait_gid "$MY_IP" 50 && gid_index "$MY_IP")
 tap_diag "GID index $gidx"
 
 port=18700

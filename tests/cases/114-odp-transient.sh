@@ -25,7 +25,7 @@ mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 tap_check "load our rdma_rxe" rxe_load ours
 tap_check "rdma link add rxe0" rxe_add rxe0 "$IFACE"
 tap_check "fault-injection knob present" test -w "$knob"
-gidx=$(pt_gid_index rxe0 "$MY_IP")
+gidx=$(wait_gid "$MY_IP" 50 && gid_index "$MY_IP")
 
 # pingpong PORT ARGS...: server + client on rxe0, validated
 pingpong() {

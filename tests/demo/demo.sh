@@ -25,7 +25,7 @@ show "devices" ibv_devices
 show "device" ibv_devinfo -v -d rxe0
 tap_check "ibv_devinfo sees rxe0 with an active port" sh -c 'ibv_devinfo -d rxe0 | grep -q PORT_ACTIVE'
 
-gidx=$(pt_gid_index rxe0 "$MY_IP")
+gidx=$(wait_gid "$MY_IP" 50 && gid_index "$MY_IP")
 hc=/sys/class/infiniband/rxe0/ports/1/hw_counters
 bw_run() { # LABEL PORT EXTRA...: ib_write_bw, 64 KiB messages
 	local label=$1 port=$2 log=$RESULTS/demo-$1.log

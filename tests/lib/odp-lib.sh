@@ -26,25 +26,6 @@ odp_need_progs() {
 	done
 }
 
-# odp_v4gid A.B.C.D: the v4-mapped GID as sysfs prints it
-# shellcheck disable=SC2086 # one printf argument per octet
-odp_v4gid() { printf '0000:0000:0000:0000:0000:ffff:%02x%02x:%02x%02x\n' ${1//./ }; }
-
-# odp_gid_index IP: index of the RoCE v2 GID of IP on rxe0 port 1
-odp_gid_index() {
-	local want i f
-	want=$(odp_v4gid "$1")
-	# shellcheck disable=SC2013 # sysfs paths have no spaces
-	for f in $(grep -lx "$want" /sys/class/infiniband/rxe0/ports/1/gids/* 2>/dev/null); do
-		i=${f##*/}
-		[ "$(cat "/sys/class/infiniband/rxe0/ports/1/gid_attrs/types/$i" 2>/dev/null)" = "RoCE v2" ] ||
-			continue
-		echo "$i"
-		return 0
-	done
-	return 1
-}
-
 # odp_setup: load ours, add rxe0 on $IFACE, wait for the RoCE v2 GID of
 # $MY_IP; sets GIDX.  Three test points.
 odp_setup() {
@@ -53,7 +34,7 @@ odp_setup() {
 		tap_bail "no rxe0"
 	GIDX=
 	for _ in $(seq 50); do
-		GIDX=$(odp_gid_index "$MY_IP") && break
+		GIDX=$(gid_index "$MY_IP") && break
 		sleep 0.1
 	done
 	tap_check "RoCE v2 GID of $MY_IP on rxe0 (index ${GIDX:-none})" test -n "$GIDX" ||

@@ -71,7 +71,7 @@ if [ "$RXE_IMPL" = ours ]; then
 	echo 'format "NAK 0x" +p' >/sys/kernel/debug/dynamic_debug/control
 fi
 tap_check "rdma link add rxe0" rxe_add rxe0 "$IFACE"
-gidx=$(pt_gid_index rxe0 "$MY_IP")
+gidx=$(wait_gid "$MY_IP" 50 && gid_index "$MY_IP")
 tap_check "IPv4 RoCE v2 GID (index ${gidx:-none})" test -n "$gidx"
 f0=$(cat "$hc/odp_page_faults" 2>/dev/null || echo 0)
 port=18800

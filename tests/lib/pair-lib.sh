@@ -6,58 +6,6 @@
 
 : "${PAIR_TIMEOUT:=150}"
 PAIR_TIMEOUT=$(tscale "$PAIR_TIMEOUT")
-RXE_PORT_SYSFS=/sys/class/infiniband/rxe0/ports/1
-
-# expand6 ADDR: an IPv6 address written out in full, as sysfs shows GIDs
-# (fd00::1 -> fd00:0000:0000:0000:0000:0000:0000:0001).  Builtins only.
-expand6() {
-	local a=${1%%%*} head tail i n out=() h=() t=()
-	if [[ $a == *::* ]]; then
-		head=${a%%::*} tail=${a#*::}
-	else
-		head=$a tail=
-	fi
-	[ -n "$head" ] && IFS=: read -ra h <<<"$head"
-	[ -n "$tail" ] && IFS=: read -ra t <<<"$tail"
-	n=$((8 - ${#h[@]} - ${#t[@]}))
-	for i in "${h[@]}"; do out+=("$(printf '%04x' "0x$i")"); done
-	for ((i = 0; i < n; i++)); do out+=(0000); done
-	for i in "${t[@]}"; do out+=("$(printf '%04x' "0x$i")"); done
-	(IFS=:; echo "${out[*]}")
-}
-
-# gid_of ADDR: the GID an IPv4 or IPv6 address has in the GID table.
-gid_of() {
-	case $1 in
-	*:*) expand6 "$1" ;;
-	*) printf '0000:0000:0000:0000:0000:ffff:%02x%02x:%02x%02x\n' ${1//./ } ;;
-	esac
-}
-
-# gid_index ADDR: index of ADDR's RoCE v2 GID on rxe0 port 1 (one grep
-# over the table, then the type of each match).
-gid_index() {
-	local want f i t
-	want=$(gid_of "$1")
-	for f in $(grep -l -x "$want" "$RXE_PORT_SYSFS"/gids/* 2>/dev/null); do
-		i=${f##*/}
-		read -r t <"$RXE_PORT_SYSFS/gid_attrs/types/$i" 2>/dev/null || continue
-		[ "$t" = "RoCE v2" ] && { echo "$i"; return 0; }
-	done
-	return 1
-}
-
-# wait_gid ADDR [TENTHS]: until ADDR's RoCE v2 GID is in the table.
-wait_gid() {
-	local n=${2:-100}
-	while [ "$n" -gt 0 ]; do
-		gid_index "$1" >/dev/null && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	echo "no RoCE v2 GID for $1" >&2
-	return 1
-}
 
 # link_local: this guest's IPv6 link-local address on $IFACE.
 link_local() {

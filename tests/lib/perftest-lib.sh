@@ -6,8 +6,6 @@
 # and by the rxe hw_counters moving.  Every tool runs under `timeout`, so a
 # hung QP fails the subtest instead of the whole case.
 #
-#   pt_gid_index IP          RoCE v2 GID index of IPv4 address IP on rxe0
-#   pt_wait_gid IP           wait (5 s) for that GID to appear
 #   pt_cnt NAME              an rxe0 port 1 hw counter (0 if absent)
 #   pt_result KIND FILE SIZE the figure of FILE's result row for SIZE bytes:
 #                            KIND bw -> BW average [MB/s], rate -> MsgRate
@@ -20,7 +18,7 @@
 #                            one side of a two-guest run: the guest whose
 #                            ROLE is SERVER_ROLE serves, the other connects
 #                            to $PEER_IP; output in $PT_OUT/NAME.{srv,cli}
-# Settings: PT_GIDX (set by the caller), PT_PORT (next TCP port, bumped by
+# Settings: PT_GIDX (set by the caller, from gid_index of guest-lib.sh), PT_PORT (next TCP port, bumped by
 # each run), PT_OUT (output dir), PT_TIMEOUT (seconds per tool, default 120).
 
 PT_HC=/sys/class/infiniband/rxe0/ports/1/hw_counters
@@ -31,30 +29,6 @@ pt_cnt() {
 	local v=0
 	[ -r "$PT_HC/$1" ] && read -r v <"$PT_HC/$1"
 	echo "$v"
-}
-
-pt_gid_index() {
-	local want i g t d=/sys/class/infiniband/rxe0/ports/1
-	want=$(printf '0000:0000:0000:0000:0000:ffff:%02x%02x:%02x%02x' ${1//./ })
-	for i in {0..31}; do
-		[ -r "$d/gids/$i" ] || continue
-		read -r g <"$d/gids/$i" || continue
-		[ "$g" = "$want" ] || continue
-		read -r t <"$d/gid_attrs/types/$i" 2>/dev/null || continue
-		[ "$t" = "RoCE v2" ] || continue
-		echo "$i"
-		return 0
-	done
-	return 1
-}
-
-pt_wait_gid() {
-	local _
-	for _ in {1..50}; do
-		pt_gid_index "$1" >/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
 }
 
 # The result row: the size, the iteration count, then the figures (perftest

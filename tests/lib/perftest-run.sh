@@ -1,8 +1,6 @@
 # shellcheck shell=bash
 # perftest helpers for guest cases (source after guest-lib.sh).
 #
-# pt_gid_index DEV IP: the index of the RoCE v2 GID of IPv4 address IP on
-#   port 1 of DEV (waits up to 5 s for it to appear).
 # pt_pair TOOL PORT ARGS...: run TOOL as server and client on this guest
 #   (client to $MY_IP), both with ARGS; prints both outputs; fails unless
 #   both exit 0.  The client's output is left in $PT_OUT; PT_NOFIG=1 when
@@ -12,21 +10,6 @@
 # pt_fig_ok FIG: FIG is a finite decimal number greater than 0 (not
 #   "inf", "nan" or empty).
 PT_OUT=/tmp/pt-client.out
-
-pt_gid_index() {
-	local dev=$1 ip=$2 want i n
-	want=$(printf '0000:0000:0000:0000:0000:ffff:%02x%02x:%02x%02x' ${ip//./ })
-	for n in $(seq 50); do
-		for i in $(seq 0 31); do
-			[ "$(cat /sys/class/infiniband/$dev/ports/1/gids/$i 2>/dev/null)" = "$want" ] || continue
-			[ "$(cat /sys/class/infiniband/$dev/ports/1/gid_attrs/types/$i 2>/dev/null)" = "RoCE v2" ] || continue
-			echo "$i"
-			return 0
-		done
-		sleep 0.1
-	done
-	return 1
-}
 
 pt_pair() {
 	local tool=$1 port=$2 srv=/tmp/pt-server.out try rc
