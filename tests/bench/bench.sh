@@ -67,9 +67,7 @@ run_impl() {
 	local impl=$1 p f
 	: >"$RESULTS/bench-$impl.tsv"
 	tap_check "load $impl rdma_rxe" rxe_load "$impl" || return 1
-	tap_check "$impl: rdma link add rxe0 type rxe netdev $IFACE" rxe_add rxe0 "$IFACE" || return 1
-	tap_check "$impl: RoCE v2 GID for $MY_IP" wait_gid "$MY_IP" || return 1
-	PT_GIDX=$(gid_index "$MY_IP")	# used by pt_loop
+	pt_setup "$impl" || return 1	# PT_GIDX, used by pt_loop
 	for p in "${points[@]}"; do
 		set -- $p
 		if f=$(one_point "$impl" "$@"); then

@@ -13,10 +13,8 @@
 . "$TESTS/lib/perftest-lib.sh"
 
 tap_plan 16
-tap_check "rdma link add rxe0 type rxe netdev $IFACE" rxe_add rxe0 "$IFACE"
-tap_check "RoCE v2 GID for $MY_IP" wait_gid "$MY_IP"
-PT_GIDX=$(gid_index "$MY_IP")
-tap_diag "GID index $PT_GIDX; path MTU 1024 (eth0 MTU 1500)"
+pt_setup
+tap_diag "path MTU 1024 (eth0 MTU 1500)"
 pt_suite loop pt_loop
 tap_check "no ICRC/header drops, no exhausted retries" pt_no_errors
 tap_diag "$(pt_no_errors | tr '\n' ' ')"

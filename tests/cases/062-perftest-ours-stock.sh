@@ -13,10 +13,7 @@
 . "$TESTS/lib/perftest-lib.sh"
 
 tap_plan 30
-tap_check "rdma link add rxe0 type rxe netdev $IFACE" rxe_add rxe0 "$IFACE"
-tap_check "RoCE v2 GID for $MY_IP" wait_gid "$MY_IP"
-PT_GIDX=$(gid_index "$MY_IP")
-tap_diag "GID index $PT_GIDX"
+pt_setup
 peer=$(peer_sync ready "$RXE_IMPL:$PT_GIDX")
 tap_check "peer is up (${peer:-no answer})" test -n "$peer"
 pt_suite srv-b pt_side b

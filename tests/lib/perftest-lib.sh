@@ -6,6 +6,7 @@
 # and by the rxe hw_counters moving.  Every tool runs under `timeout`, so a
 # hung QP fails the subtest instead of the whole case.
 #
+#   pt_setup [PREFIX]        rxe0 on $IFACE, its GID index in PT_GIDX (2 TAP points)
 #   pt_cnt NAME              an rxe0 port 1 hw counter (0 if absent)
 #   pt_result KIND FILE SIZE the figure of FILE's result row for SIZE bytes:
 #                            KIND bw -> BW average [MB/s], rate -> MsgRate
@@ -24,6 +25,17 @@
 PT_HC=/sys/class/infiniband/rxe0/ports/1/hw_counters
 : "${PT_PORT:=18700}" "${PT_OUT:=$RESULTS/perftest}" "${PT_TIMEOUT:=120}"
 mkdir -p "$PT_OUT"
+
+# pt_setup [PREFIX]: rdma link add rxe0 on $IFACE and wait for the RoCE v2
+# GID of $MY_IP: two TAP points (descriptions after "PREFIX: "); sets
+# PT_GIDX.  Fails if either step does.
+pt_setup() {
+	local pre=${1:+$1: }
+	tap_check "${pre}rdma link add rxe0 type rxe netdev $IFACE" rxe_add rxe0 "$IFACE" || return 1
+	tap_check "${pre}RoCE v2 GID for $MY_IP" wait_gid "$MY_IP" || return 1
+	PT_GIDX=$(gid_index "$MY_IP")
+	tap_diag "GID index $PT_GIDX"
+}
 
 pt_cnt() {
 	local v=0
