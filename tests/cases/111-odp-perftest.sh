@@ -29,19 +29,12 @@ gidx=$(wait_gid "$MY_IP" 50 && gid_index "$MY_IP")
 tap_diag "GID index $gidx"
 
 port=18700
-# perftest's RC timeout is 14 (67 ms).  On the debug kernel (TIMEOUT_SCALE
-# > 1), where one ODP fault can take longer than that, 128 outstanding
-# 64 KiB READs were resent wholesale every 67 ms (901 timeouts, 8828
-# duplicate requests in one run) and the run outlived its time limit:
-# there, 18 (about 1 s).
-qpto=()
-[ "${TIMEOUT_SCALE:-1}" -gt 1 ] && qpto=(-u 18)
 # run_pt TOOL COLUMN ARGS...: a figure in COLUMN of the result row > 0
 run_pt() {
 	local tool=$1 col=$2 fig
 	shift 2
 	port=$((port + 1))
-	pt_pair "$tool" "$port" -d rxe0 -x "$gidx" -F --odp "${qpto[@]}" "$@" || return 1
+	pt_pair "$tool" "$port" -d rxe0 -x "$gidx" -F --odp "${PT_SLOW[@]}" "$@" || return 1
 	[ "$PT_NOFIG" = 1 ] && return 0
 	fig=$(pt_figure "$PT_OUT" "$col")
 	echo "figure (column $col): ${fig:-none}"

@@ -37,11 +37,15 @@ two_pt() {
 
 _two_pt_once() {
 	local server=$1 port=$2 tool=$3 col=$4 rc fig pid out=/tmp/two-pt.out
+	local limit slimit
+	# The server outlives the client: killed first, it would take its
+	# memory with it and the client's next requests would be NAKed.
+	limit=$(tscale 150) slimit=$(tscale 180)
 	shift 4
 	if [ "$ROLE" = "$server" ]; then
-		timeout 150 "$tool" -p "$port" -d rxe0 -x "$gidx" -F "${odp[@]}" "$@" >"$out" 2>&1 &
+		timeout "$slimit" "$tool" -p "$port" -d rxe0 -x "$gidx" -F "${odp[@]}" "${PT_SLOW[@]}" "$@" >"$out" 2>&1 &
 		pid=$!
-		for _ in $(seq 150); do
+		for _ in $(seq "$(tscale 150)"); do
 			ss -ltn 2>/dev/null | grep -q ":$port " && break
 			sleep 0.2
 		done
@@ -50,7 +54,7 @@ _two_pt_once() {
 		rc=$?
 	else
 		peer_sync "$tool-$port" connecting 90 >/dev/null
-		timeout 150 "$tool" -p "$port" -d rxe0 -x "$gidx" -F "${odp[@]}" "$@" "$PEER_IP" >"$out" 2>&1
+		timeout "$limit" "$tool" -p "$port" -d rxe0 -x "$gidx" -F "${odp[@]}" "${PT_SLOW[@]}" "$@" "$PEER_IP" >"$out" 2>&1
 		rc=$?
 	fi
 	cat "$out"
