@@ -317,7 +317,9 @@ struct rxe_atomic_res {
  *	for loopback back-pressure (@xmit_busy); it stays at the head and
  *	goes on from rxe_pkt()->rd_sent.
  * @resp_defers: deferrals in a row of the request at the head of
- *	@req_pkts; past RXE_ODP_MAX_DEFERS an RC responder answers RNR NAK.
+ *	@req_pkts without progress (a READ that sent responses before its
+ *	deferral starts again at 1); past RXE_ODP_MAX_DEFERS an RC
+ *	responder answers RNR NAK.
  * @atomic_res: RC responder resources of the last RXE_ATOMIC_RES executed
  *	atomics (PSN and original value), so that a duplicate (its ACK was
  *	lost) is answered with the first result instead of executing twice.

@@ -429,7 +429,7 @@ static int rxe_resp_read(struct rxe_qp *qp, struct sk_buff *req, u32 *npsn)
 						    RXE_HDR_RETH);
 	u64 va = rxe_reth_va(reth), iova = 0;
 	u32 rkey = rxe_reth_rkey(reth), len = rxe_reth_len(reth);
-	u32 mtu = rxe_qp_mtu(qp), n, psn = pkt->psn, done;
+	u32 mtu = rxe_qp_mtu(qp), n, psn = pkt->psn, done, start;
 	struct rxe_mr *mr = NULL;
 	struct sk_buff *skb;
 	struct rxe_av av;
@@ -448,6 +448,7 @@ static int rxe_resp_read(struct rxe_qp *qp, struct sk_buff *req, u32 *npsn)
 	*npsn = len > mtu ? DIV_ROUND_UP(len, mtu) : 1;
 	/* Go on where an earlier call stopped. */
 	done = min(pkt->rd_sent, *npsn - 1);
+	start = done;
 	first = !done;
 	iova += (u64)done * mtu;
 	len -= done * mtu;
@@ -485,6 +486,12 @@ static int rxe_resp_read(struct rxe_qp *qp, struct sk_buff *req, u32 *npsn)
 			break;
 		}
 	}
+	/*
+	 * An ODP deferral after progress starts a new count: only a request
+	 * that gets nowhere RXE_ODP_MAX_DEFERS times in a row is RNR NAKed.
+	 */
+	if (err == -EAGAIN && done > start)
+		qp->resp_defers = 0;
 	pkt->rd_sent = done;
 	if (mr)
 		rxe_mr_put(mr);
