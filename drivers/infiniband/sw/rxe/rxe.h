@@ -606,6 +606,7 @@ void rxe_qp_run_sync(struct rxe_qp *qp);
 bool rxe_requester(struct rxe_qp *qp);
 bool rxe_responder(struct rxe_qp *qp);
 bool rxe_completer(struct rxe_qp *qp);
+bool rxe_comp_rd_tracks(struct rxe_qp *qp, u32 idx);
 void rxe_req_complete(struct rxe_qp *qp, u32 idx,
 		      const struct rxe_send_wqe *wqe, enum ib_wc_status status);
 void rxe_req_rewind(struct rxe_qp *qp, u32 psn);

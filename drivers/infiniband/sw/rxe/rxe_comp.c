@@ -105,6 +105,23 @@ static void rxe_comp_ack_upto(struct rxe_qp *qp, u32 psn, bool inclusive)
 	}
 }
 
+/**
+ * rxe_comp_rd_tracks() - is qp->rd_next the placement point of a READ?
+ * @qp: the QP (its transport runs here: qp->run_mutex held)
+ * @idx: SQ index of the READ
+ *
+ * Return: true if @qp->rd_next tracks the READ at @idx and lies inside
+ * its PSN range (the next response to place).
+ */
+bool rxe_comp_rd_tracks(struct rxe_qp *qp, u32 idx)
+{
+	const struct rxe_sq_meta *m = &qp->sq_meta[idx];
+
+	return qp->rd_valid && qp->rd_idx == idx &&
+	       rxe_psn_cmp(qp->rd_next, m->first_psn) >= 0 &&
+	       rxe_psn_cmp(qp->rd_next, m->last_psn) <= 0;
+}
+
 /*
  * Place a read response.  Responses are placed strictly in PSN order
  * (qp->rd_next), so a lost one can never be skipped: an older PSN was
@@ -130,9 +147,7 @@ static bool rxe_comp_read_resp(struct rxe_qp *qp, struct sk_buff *skb)
 	if (rxe_psn_cmp(pkt->psn, m->first_psn) < 0 ||
 	    rxe_psn_cmp(pkt->psn, m->last_psn) > 0)
 		return true;
-	if (!qp->rd_valid || qp->rd_idx != idx ||
-	    rxe_psn_cmp(qp->rd_next, m->first_psn) < 0 ||
-	    rxe_psn_cmp(qp->rd_next, m->last_psn) > 0) {
+	if (!rxe_comp_rd_tracks(qp, idx)) {
 		qp->rd_valid = true;
 		qp->rd_idx = idx;
 		qp->rd_next = m->first_psn;

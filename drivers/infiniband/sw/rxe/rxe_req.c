@@ -357,9 +357,7 @@ static void rxe_req_timeout(struct rxe_qp *qp)
 	if (rxe_sq_in_flight(qp, cons)) {
 		psn = qp->sq_meta[cons].first_psn;
 		/* A READ partly placed asks only for the rest. */
-		if (qp->rd_valid && qp->rd_idx == cons &&
-		    rxe_psn_cmp(qp->rd_next, psn) > 0 &&
-		    rxe_psn_cmp(qp->rd_next, qp->sq_meta[cons].last_psn) <= 0)
+		if (rxe_comp_rd_tracks(qp, cons))
 			psn = qp->rd_next;
 		rxe_req_rewind(qp, psn);
 	} else {
