@@ -27,6 +27,30 @@ tscale() { echo $(($1 * ${TIMEOUT_SCALE:-1})); }
 # sampling gives up on a loaded TCG host; the run's figures are then lost).
 pt_calib_failed() { grep -qs 'Correlation coefficient' "$@"; }
 
+# pt_retry_peer KEY LOG CMD...: CMD is one perftest run across the two
+# guests whose exit status both share (each passes only if the other did).
+# A run that passed is done.  One that failed is run again, at most three
+# tries, when perftest's timer calibration failed on either guest (LOG, this
+# guest's output of the run; "@TRY@" in KEY or LOG stands for the try, and
+# CMD finds it in $PT_TRY): its TSC-against-gettimeofday sampling on a
+# loaded TCG host, not the transport.  Both guests decide together through
+# peer_sync (KEY names the rendezvous).
+pt_retry_peer() {
+	local key=$1 log=$2 rc calib pcalib PT_TRY
+	shift 2
+	for PT_TRY in 1 2 3; do
+		"$@"
+		rc=$?
+		[ $rc -eq 0 ] && return 0
+		calib=0
+		pt_calib_failed "${log//@TRY@/$PT_TRY}" && calib=1
+		pcalib=$(peer_sync "${key//@TRY@/$PT_TRY}-calib" "$calib" 60) || return 1
+		[ "$calib" = 0 ] && [ "$pcalib" = 0 ] && return $rc
+		echo "perftest timer calibration failed (here $calib, peer $pcalib), again"
+	done
+	return 1
+}
+
 _tap_desc() { local d="$*"; printf '%s' "${d//#/\\#}"; }
 
 # tap_plan N: announce N tests (or call tap_done at the end without a plan).

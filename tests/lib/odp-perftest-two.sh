@@ -15,24 +15,9 @@ if [ "$RXE_IMPL" = ours ]; then odp=(--odp); fi
 # exit status, the client the figure in COLUMN (a finite number > 0), and
 # each side passes only if the other did too.
 two_pt() {
-	local try calib pcalib rc
-	# perftest's timer calibration fails now and then on a loaded TCG
-	# host ("Correlation coefficient r^2 < 0.9").  Sometimes the run then
-	# fails ("Can't produce a report", or no usable figure), sometimes it
-	# still completes with a figure.  A run that passed is taken as it
-	# is; one that failed with a calibration failure on either side is
-	# run again, at most three tries, agreed between the guests.
-	for try in 1 2 3; do
-		_two_pt_once "$@"
-		rc=$?
-		[ $rc -eq 0 ] && return 0
-		calib=0
-		pt_calib_failed /tmp/two-pt.out && calib=1
-		pcalib=$(peer_sync "$3-$2-$try-calib" "$calib" 60) || return 1
-		[ "$calib" = 0 ] && [ "$pcalib" = 0 ] && return $rc
-		echo "perftest timer calibration failed (here $calib, peer $pcalib), again"
-	done
-	return 1
+	# A failed run whose timer calibration failed (see pt_retry_peer) is
+	# run again; a run that passed despite the message is taken.
+	pt_retry_peer "$3-$2-@TRY@" /tmp/two-pt.out _two_pt_once "$@"
 }
 
 _two_pt_once() {

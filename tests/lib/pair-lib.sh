@@ -103,10 +103,8 @@ peer_pair() {
 # for a perftest pair; a pair that failed is run again (at most three
 # tries, logs NAME-TRY) when perftest's timer calibration failed on either
 # side ("Correlation coefficient r^2 < 0.9", then "Can't produce a report"
-# and exit 1: its TSC-against-gettimeofday sampling on a loaded TCG host,
-# not the transport; see _pt_judge in perftest-lib.sh).  A pair that
-# passed despite the message is taken.  Both guests decide together
-# through peer_sync.
+# and exit 1; see pt_retry_peer in guest-lib.sh).  A pair that passed
+# despite the message is taken.
 # local_pair_pt NAME HOW SERVER_CMD... -- CLIENT_CMD...: local_pair for a
 # perftest pair, with the same retry (logs NAME-TRY).
 local_pair_pt() {
@@ -123,18 +121,14 @@ local_pair_pt() {
 }
 
 peer_pair_pt() {
-	local name=$1 try rc calib pcalib
+	local name=$1
 	shift
-	for try in 1 2 3; do
-		peer_pair "$name-$try" "$@"
-		rc=$?
-		# Both guests have the same rc (peer_pair combines them).
-		[ $rc -eq 0 ] && return 0
-		calib=0
-		pt_calib_failed "$RESULTS/$name-$try.$ROLE.log" && calib=1
-		pcalib=$(peer_sync "$name-$try-calib" "$calib" 60) || return 1
-		[ "$calib" = 0 ] && [ "$pcalib" = 0 ] && return $rc
-		echo "$name: perftest timer calibration failed (here $calib, peer $pcalib), again"
-	done
-	return 1
+	pt_retry_peer "$name-@TRY@" "$RESULTS/$name-@TRY@.$ROLE.log" _peer_pair_try "$name" "$@"
+}
+
+# _peer_pair_try NAME ARGS...: peer_pair as try $PT_TRY (logs NAME-TRY).
+_peer_pair_try() {
+	local name=$1
+	shift
+	peer_pair "$name-$PT_TRY" "$@"
 }
