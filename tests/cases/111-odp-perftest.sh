@@ -38,7 +38,7 @@ run_pt() {
 	[ "$PT_NOFIG" = 1 ] && return 0
 	fig=$(pt_figure "$PT_OUT" "$col")
 	echo "figure (column $col): ${fig:-none}"
-	awk -v f="${fig:-0}" 'BEGIN { exit !(f > 0) }'
+	pt_fig_ok "$fig"
 }
 f0=$(cat "$hc/odp_page_faults")
 # bandwidth: column 4 = BW average; latency: column 6 = t_avg.
