@@ -12,8 +12,7 @@ tap_plan 8
 
 tap_check "load our rdma_rxe" rxe_load
 if [ -n "${RXE_TEST_DEBUG:-}" ]; then
-	mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
-	echo 'module rdma_rxe +p' >/sys/kernel/debug/dynamic_debug/control
+	rxe_dyndbg 'module rdma_rxe +p'
 fi
 tap_check "rdma link add rxe0 type rxe netdev $IFACE" rxe_add rxe0 "$IFACE"
 tap_check "RoCE v2 GID for $MY_IP" wait_gid "$MY_IP"

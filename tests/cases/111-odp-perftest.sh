@@ -19,8 +19,7 @@ tap_check "load our rdma_rxe" rxe_load ours
 tap_check "rdma link add rxe0" rxe_add rxe0 "$IFACE"
 # Diagnostics for a failure: every NAK our responder sends says why
 # (rxe_resp.c), and ODP faults that failed leave a trace event.
-mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
-echo 'format "NAK 0x" +p' >/sys/kernel/debug/dynamic_debug/control 2>/dev/null
+rxe_dyndbg 'format "NAK 0x" +p'
 ev=/sys/kernel/debug/tracing/events/rxe_odp_core/odpc_fault
 if [ -d "$ev" ]; then
 	echo 'ret != 0' >"$ev/filter" && echo 1 >"$ev/enable"

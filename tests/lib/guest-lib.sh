@@ -242,6 +242,19 @@ rxe_unload() {
 	return $rc
 }
 
+# rxe_dyndbg SPEC: turn on pr_debug sites (dynamic debug), e.g.
+# 'format "NAK 0x" +p'.  A kernel without CONFIG_DYNAMIC_DEBUG (the debug
+# tier's) has no control file: said on stderr, not an error.
+rxe_dyndbg() {
+	local c=/sys/kernel/debug/dynamic_debug/control
+	mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+	if [ -w "$c" ]; then
+		echo "$1" >"$c"
+	else
+		echo "rxe_dyndbg: no dynamic debug in this kernel ($1)" >&2
+	fi
+}
+
 # rxe_dev_list: names of the RDMA devices ibv_devices sees.
 rxe_dev_list() { ibv_devices 2>/dev/null | awk 'NR > 2 { print $1 }'; }
 

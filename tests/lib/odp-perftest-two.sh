@@ -66,8 +66,7 @@ tap_plan 17
 tap_check "load rdma_rxe ($RXE_IMPL)" rxe_load
 if [ "$RXE_IMPL" = ours ]; then
 	# Every NAK our responder sends says why (rxe_resp.c).
-	mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
-	echo 'format "NAK 0x" +p' >/sys/kernel/debug/dynamic_debug/control
+	rxe_dyndbg 'format "NAK 0x" +p'
 fi
 tap_check "rdma link add rxe0" rxe_add rxe0 "$IFACE"
 gidx=$(wait_gid "$MY_IP" 50 && gid_index "$MY_IP")
