@@ -80,9 +80,21 @@ run_impl() {
 	tap_check "$impl: rdma link delete rxe0" rxe_del rxe0
 }
 
+# RXE_TEST_BENCH_ONLY=REGEX (extended, matched against "op size kind",
+# e.g. 'send 64 lat' or '^(write|read) 64 '): run only the matching points,
+# to chase one row with a high repeat count.
+if [ -n "${RXE_TEST_BENCH_ONLY:-}" ]; then
+	sel=()
+	for p in "${points[@]}"; do
+		set -- $p
+		grep -Eq -- "$RXE_TEST_BENCH_ONLY" <<<"$1 $2 $3" && sel+=("$p")
+	done
+	[ ${#sel[@]} -gt 0 ] || tap_bail "RXE_TEST_BENCH_ONLY='$RXE_TEST_BENCH_ONLY' matches no point"
+	points=("${sel[@]}")
+fi
 npoints=${#points[@]}
 tap_plan $((2 * (npoints + 4) + 3))
-tap_diag "perftest $(dpkg-query -W -f '${Version}' perftest 2>/dev/null), kernel $(uname -r), $(nproc) vCPU(s), median of $repeat run(s) per point"
+tap_diag "perftest $(dpkg-query -W -f '${Version}' perftest 2>/dev/null), kernel $(uname -r), $(nproc) vCPU(s), median of $repeat run(s) per point${RXE_TEST_BENCH_ONLY:+, points matching '$RXE_TEST_BENCH_ONLY'}"
 run_impl stock
 tap_check "unload the stock rdma_rxe" modprobe -r rdma_rxe
 run_impl ours
