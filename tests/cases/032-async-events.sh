@@ -11,7 +11,15 @@
 #    completions in order: never overwritten, nothing turning up later;
 #  - send-inv: on an RC loopback pair a plain SEND succeeds, then a SEND
 #    with Invalidate naming an ordinary MR's R_Key completes the receive
-#    with IBV_WC_REM_INV_REQ_ERR and leaves the receiving QP in ERR.
+#    with IBV_WC_REM_INV_REQ_ERR and leaves the receiving QP in ERR;
+#  - uc-errors: on a UC loopback pair, remote errors the responder must
+#    drop (a 4-packet WRITE running off the end of a 2048-byte MR, a
+#    3-packet WRITE with a dead R_Key) change no byte, good WRITEs after
+#    each land intact and the receiver stays in RTS (UC has no NAK: a
+#    dropped message must not kill the QP); a local error (a SEND longer
+#    than the receive buffer) completes that receive in error, flushes the
+#    next and leaves the receiver in ERR, as on stock.  On ours
+#    rcvd_uc_dropped grows by exactly the 8 packets dropped.
 # Both implementations must pass every check (stock is the reference).
 # topology: one
 # impl: none
@@ -22,7 +30,7 @@ VE=$REPO/userspace/verbsev/verbsev
 OUT=$RESULTS/async-events
 mkdir -p "$OUT"
 
-tap_plan 14
+tap_plan 17
 [ -x "$VE" ] || tap_bail "$VE is not built (make userspace)"
 
 # verbsev IMPL MODE: run one check; its output is the diagnostics
@@ -44,6 +52,14 @@ for impl in stock ours; do
 	grep -E '^verbsev: ' "$OUT/$impl-cq-overflow.log" | while IFS= read -r l; do tap_diag "$impl: $l"; done
 	tap_check "$impl: SEND with Invalidate of an ordinary MR's R_Key fails the receive, QP in ERR (verbsev send-inv)" \
 		verbsev $impl send-inv
+	ucd0=$(cat "$RXE_PORT_SYSFS/hw_counters/rcvd_uc_dropped" 2>/dev/null)
+	tap_check "$impl: UC drops bad WRITEs and stays in RTS, good WRITEs land; a too-long SEND ends the receiver (verbsev uc-errors)" \
+		verbsev $impl uc-errors
+	if [ $impl = ours ]; then
+		ucd1=$(cat "$RXE_PORT_SYSFS/hw_counters/rcvd_uc_dropped" 2>/dev/null)
+		tap_check "ours: rcvd_uc_dropped grew by the 8 packets dropped (${ucd0:-none} -> ${ucd1:-none})" \
+			test "$((ucd1 - ucd0))" = 8
+	fi
 	rxe_del rxe0
 	if [ $impl = stock ]; then
 		tap_check "stock: unloads" modprobe -r rdma_rxe

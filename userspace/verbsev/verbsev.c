@@ -34,6 +34,20 @@
  *	IBV_WC_REM_INV_REQ_ERR and leave the receiving QP in ERR; the MR
  *	still deregisters normally.
  *
+ *   verbsev -d DEV uc-errors
+ *	Two UC QPs on DEV connected to each other (loopback, path MTU 1024).
+ *	Remote errors the responder has to drop must not break the receiving
+ *	QP (UC has no NAK; the sender's WQE completes successfully): a
+ *	4000-byte RDMA WRITE running off the end of a 2048-byte MR and a
+ *	3000-byte WRITE naming the R_Key of a deregistered MR change no byte
+ *	anywhere (the whole RETH range is checked before anything lands), a
+ *	good multi-packet WRITE after each lands intact, and the receiving QP
+ *	is still in RTS.  A local error on the receive side ends the QP, as
+ *	on stock rxe: a 200-byte SEND into 64-byte receives completes the
+ *	first receive in error (stock: local QP operation error; ours: local
+ *	length error), flushes the second and leaves the receiver in ERR; the
+ *	sender stays in RTS.
+ *
  * Output: "ok: ..." or "FAIL: ..." per check, "verbsev: PASS" or
  * "verbsev: FAIL (N)" last.  Exit status 0 only if every check passed.
  */
@@ -289,6 +303,18 @@ static int poll_n(struct ibv_cq *cq, struct ibv_wc *wc, int n)
 		}
 	}
 	return got;
+}
+
+/* The QP's state as ibv_query_qp reports it (-1: the query failed). */
+static int qp_state(struct ibv_qp *qp)
+{
+	struct ibv_qp_init_attr qi;
+	struct ibv_qp_attr qa;
+
+	memset(&qa, 0, sizeof(qa));
+	if (ibv_query_qp(qp, &qa, IBV_QP_STATE, &qi))
+		return -1;
+	return qa.qp_state;
 }
 
 /*
@@ -679,19 +705,21 @@ static int run_cq_overflow(void)
 }
 
 /* An RC QP moved to RTS towards @dqpn on our own GID @gidx. */
+/* Bring an RC or UC QP to RTS, connected to @dqpn through @gid. */
 static void rc_connect(struct ibv_qp *qp, uint32_t dqpn, int gidx,
 		       const union ibv_gid *gid)
 {
+	bool rc = qp->qp_type == IBV_QPT_RC;
 	struct ibv_qp_attr a = {
 		.qp_state = IBV_QPS_INIT,
 		.port_num = PORT,
 		.qp_access_flags = IBV_ACCESS_REMOTE_WRITE |
-				   IBV_ACCESS_REMOTE_READ,
+				   (rc ? IBV_ACCESS_REMOTE_READ : 0),
 	};
 
 	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
 			  IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
-		die("modify RC QP to INIT: %s", strerror(errno));
+		die("modify QP to INIT: %s", strerror(errno));
 	memset(&a, 0, sizeof(a));
 	a.qp_state = IBV_QPS_RTR;
 	a.path_mtu = IBV_MTU_1024;
@@ -706,8 +734,9 @@ static void rc_connect(struct ibv_qp *qp, uint32_t dqpn, int gidx,
 	a.ah_attr.port_num = PORT;
 	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
 			  IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
-			  IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER))
-		die("modify RC QP to RTR: %s", strerror(errno));
+			  (rc ? IBV_QP_MAX_DEST_RD_ATOMIC |
+				IBV_QP_MIN_RNR_TIMER : 0)))
+		die("modify QP to RTR: %s", strerror(errno));
 	memset(&a, 0, sizeof(a));
 	a.qp_state = IBV_QPS_RTS;
 	a.timeout = 14;
@@ -715,10 +744,10 @@ static void rc_connect(struct ibv_qp *qp, uint32_t dqpn, int gidx,
 	a.rnr_retry = 3;
 	a.sq_psn = 0;
 	a.max_rd_atomic = 1;
-	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_TIMEOUT |
-			  IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY | IBV_QP_SQ_PSN |
-			  IBV_QP_MAX_QP_RD_ATOMIC))
-		die("modify RC QP to RTS: %s", strerror(errno));
+	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_SQ_PSN |
+			  (rc ? IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT |
+				IBV_QP_RNR_RETRY | IBV_QP_MAX_QP_RD_ATOMIC : 0)))
+		die("modify QP to RTS: %s", strerror(errno));
 }
 
 /*
@@ -773,8 +802,6 @@ static int run_send_inv(void)
 	struct ibv_qp *a, *b;
 	struct ibv_pd *pd;
 	struct ibv_mr *mr;
-	struct ibv_qp_attr qa;
-	struct ibv_qp_init_attr qi;
 	struct ibv_wc wc[2];
 	union ibv_gid gid;
 	char *buf;
@@ -820,9 +847,8 @@ static int run_send_inv(void)
 		check(wc[0].status == IBV_WC_REM_INV_REQ_ERR,
 		      "... with status %s (want %s)", ibv_wc_status_str(wc[0].status),
 		      ibv_wc_status_str(IBV_WC_REM_INV_REQ_ERR));
-	memset(&qa, 0, sizeof(qa));
-	check(!ibv_query_qp(b, &qa, IBV_QP_STATE, &qi) && qa.qp_state == IBV_QPS_ERR,
-	      "the receiving QP is in ERR (state %d)", qa.qp_state);
+	check(qp_state(b) == IBV_QPS_ERR, "the receiving QP is in ERR (state %d)",
+	      qp_state(b));
 	check(!ibv_dereg_mr(mr), "the MR named by the failed invalidate deregisters");
 
 	ibv_destroy_qp(a);
@@ -835,10 +861,232 @@ static int run_send_inv(void)
 	return 0;
 }
 
+#define UC_BUF		16384
+
+/* Fill @len bytes with a pattern that differs per @seq and per offset. */
+static void fill_pat(unsigned char *p, size_t len, unsigned int seq)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (unsigned char)(seq * 131 + i * 7 + (i >> 8) + 1);
+}
+
+static bool all_zero(const unsigned char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/*
+ * Post one signalled UC RDMA WRITE or SEND of @len bytes from @src and
+ * wait for its send completion; returns its status (-1: none came).
+ */
+static int uc_post(struct ibv_qp *a, struct ibv_cq *cq_a, struct ibv_mr *src,
+		   enum ibv_wr_opcode op, uint32_t len, uint32_t rkey,
+		   uint64_t raddr, uint64_t id)
+{
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)src->addr,
+		.length = len,
+		.lkey = src->lkey,
+	};
+	struct ibv_send_wr wr = {
+		.wr_id = id,
+		.sg_list = &sge,
+		.num_sge = 1,
+		.opcode = op,
+		.send_flags = IBV_SEND_SIGNALED,
+	};
+	struct ibv_send_wr *bad;
+	struct ibv_wc wc;
+
+	wr.wr.rdma.rkey = rkey;
+	wr.wr.rdma.remote_addr = raddr;
+	if (ibv_post_send(a, &wr, &bad))
+		die("ibv_post_send(UC): %s", strerror(errno));
+	if (poll_n(cq_a, &wc, 1) != 1)
+		return -1;
+	if (wc.wr_id != id)
+		return -2;
+	return wc.status;
+}
+
+/* Wait until @len bytes at @dst equal @want (a WRITE has no receiver CQE). */
+static bool wait_bytes(const unsigned char *dst, const unsigned char *want,
+		       size_t len)
+{
+	double end = now() + wait_secs;
+
+	while (memcmp(dst, want, len)) {
+		if (now() > end)
+			return false;
+		usleep(1000);
+	}
+	return true;
+}
+
+/* A bad WRITE was dropped; a good one of @len bytes after it lands. */
+static void uc_good_write(struct ibv_qp *a, struct ibv_cq *cq_a,
+			  struct ibv_mr *src, struct ibv_mr *dst,
+			  unsigned char *want, uint32_t len, unsigned int seq,
+			  const char *after)
+{
+	int st;
+
+	fill_pat(src->addr, len, seq);
+	memcpy(want, src->addr, len);
+	st = uc_post(a, cq_a, src, IBV_WR_RDMA_WRITE, len, dst->rkey,
+		     (uintptr_t)dst->addr, seq);
+	check(st == IBV_WC_SUCCESS, "good %u-byte WRITE after %s: send completion %s",
+	      len, after, st < 0 ? "missing" : ibv_wc_status_str(st));
+	check(wait_bytes(dst->addr, want, len),
+	      "good %u-byte WRITE after %s: all bytes landed", len, after);
+	check(all_zero((unsigned char *)dst->addr + len, UC_BUF - len),
+	      "good %u-byte WRITE after %s: nothing beyond it written", len, after);
+	memset(dst->addr, 0, UC_BUF);
+}
+
+static int run_uc_errors(void)
+{
+	struct ibv_context *ctx = open_dev();
+	struct ibv_qp_init_attr ia = {
+		.cap = { .max_send_wr = 8, .max_recv_wr = 8,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+		.qp_type = IBV_QPT_UC,
+	};
+	int acc = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE;
+	struct ibv_mr *src, *dst, *small, *gone;
+	void *buf[4];
+	unsigned char *want;
+	struct ibv_cq *cq_a, *cq_b;
+	struct ibv_recv_wr rwr[2], *rbad;
+	struct ibv_sge rs[2];
+	struct ibv_qp *a, *b;
+	struct ibv_wc wc[2];
+	uint32_t gone_rkey;
+	union ibv_gid gid;
+	struct ibv_pd *pd;
+	int gidx, i, n, st;
+
+	gidx = find_gid(ctx, &gid);
+	if (gidx < 0)
+		die("no RoCE v2 GID on %s", dev_name);
+	pd = ibv_alloc_pd(ctx);
+	cq_a = ibv_create_cq(ctx, 16, NULL, NULL, 0);
+	cq_b = ibv_create_cq(ctx, 16, NULL, NULL, 0);
+	if (!pd || !cq_a || !cq_b)
+		die("PD/CQ: %s", strerror(errno));
+	for (i = 0; i < 4; i++) {
+		buf[i] = calloc(1, UC_BUF);
+		if (!buf[i])
+			die("calloc: %s", strerror(errno));
+	}
+	want = calloc(1, UC_BUF);
+	src = ibv_reg_mr(pd, buf[0], UC_BUF, acc);
+	dst = ibv_reg_mr(pd, buf[1], UC_BUF, acc);
+	small = ibv_reg_mr(pd, buf[2], 2048, acc);
+	gone = ibv_reg_mr(pd, buf[3], UC_BUF, acc);
+	if (!src || !dst || !small || !gone || !want)
+		die("MRs/buffers: %s", strerror(errno));
+	gone_rkey = gone->rkey;
+	if (ibv_dereg_mr(gone))
+		die("ibv_dereg_mr: %s", strerror(errno));
+	ia.send_cq = ia.recv_cq = cq_a;
+	a = ibv_create_qp(pd, &ia);
+	ia.send_cq = ia.recv_cq = cq_b;
+	b = ibv_create_qp(pd, &ia);
+	if (!a || !b)
+		die("ibv_create_qp(UC): %s", strerror(errno));
+	rc_connect(a, b->qp_num, gidx, &gid);
+	rc_connect(b, a->qp_num, gidx, &gid);
+
+	/* control: a good 4000-byte (4-packet) WRITE lands */
+	uc_good_write(a, cq_a, src, dst, want, 4000, 1, "nothing");
+
+	/* 4000 bytes at the start of a 2048-byte MR: the range is too long */
+	fill_pat(src->addr, 4000, 2);
+	st = uc_post(a, cq_a, src, IBV_WR_RDMA_WRITE, 4000, small->rkey,
+		     (uintptr_t)small->addr, 2);
+	check(st == IBV_WC_SUCCESS,
+	      "4000-byte WRITE into a 2048-byte MR: send completion %s (UC: no NAK)",
+	      st < 0 ? "missing" : ibv_wc_status_str(st));
+	uc_good_write(a, cq_a, src, dst, want, 4000, 3, "a WRITE beyond its MR");
+	check(all_zero(small->addr, UC_BUF),
+	      "the WRITE beyond its MR changed no byte of that MR's buffer");
+
+	/* an R_Key that names nothing (its MR was deregistered) */
+	fill_pat(src->addr, 3000, 4);
+	st = uc_post(a, cq_a, src, IBV_WR_RDMA_WRITE, 3000, gone_rkey,
+		     (uintptr_t)dst->addr, 4);
+	check(st == IBV_WC_SUCCESS,
+	      "3000-byte WRITE with a dead R_Key: send completion %s (UC: no NAK)",
+	      st < 0 ? "missing" : ibv_wc_status_str(st));
+	uc_good_write(a, cq_a, src, dst, want, 3000, 5, "a WRITE with a dead R_Key");
+
+	/* a SEND longer than the receive buffer, then a good one */
+	check(qp_state(b) == IBV_QPS_RTS,
+	      "the receiving UC QP is in RTS after the dropped WRITEs (state %d)",
+	      qp_state(b));
+
+	/* a SEND longer than the receive buffer: a local error */
+	for (i = 0; i < 2; i++) {
+		rs[i].addr = (uintptr_t)dst->addr + i * MSG_LEN;
+		rs[i].length = MSG_LEN;
+		rs[i].lkey = dst->lkey;
+		rwr[i].wr_id = 100 + i;
+		rwr[i].sg_list = &rs[i];
+		rwr[i].num_sge = 1;
+		rwr[i].next = NULL;
+		if (ibv_post_recv(b, &rwr[i], &rbad))
+			die("ibv_post_recv: %s", strerror(errno));
+	}
+	fill_pat(src->addr, 200, 6);
+	st = uc_post(a, cq_a, src, IBV_WR_SEND, 200, 0, 0, 6);
+	check(st == IBV_WC_SUCCESS,
+	      "200-byte SEND into 64-byte receives: send completion %s",
+	      st < 0 ? "missing" : ibv_wc_status_str(st));
+	n = poll_n(cq_b, wc, 2);
+	check(n >= 1 && wc[0].wr_id == 100 &&
+	      (wc[0].status == IBV_WC_LOC_LEN_ERR ||
+	       wc[0].status == IBV_WC_LOC_QP_OP_ERR),
+	      "the first receive completes in error (%s)",
+	      n >= 1 ? ibv_wc_status_str(wc[0].status) : "no completion");
+	check(n == 2 && wc[1].wr_id == 101 &&
+	      wc[1].status == IBV_WC_WR_FLUSH_ERR,
+	      "the second receive is flushed (%s)",
+	      n == 2 ? ibv_wc_status_str(wc[1].status) : "no completion");
+	check(all_zero((unsigned char *)dst->addr + MSG_LEN, UC_BUF - MSG_LEN),
+	      "nothing of the long SEND landed beyond the first receive");
+	check(qp_state(b) == IBV_QPS_ERR,
+	      "the receiving UC QP is in ERR after the local error (state %d)",
+	      qp_state(b));
+	check(qp_state(a) == IBV_QPS_RTS,
+	      "the sending UC QP is still in RTS (state %d)", qp_state(a));
+
+	ibv_destroy_qp(a);
+	ibv_destroy_qp(b);
+	ibv_destroy_cq(cq_a);
+	ibv_destroy_cq(cq_b);
+	ibv_dereg_mr(src);
+	ibv_dereg_mr(dst);
+	ibv_dereg_mr(small);
+	ibv_dealloc_pd(pd);
+	ibv_close_device(ctx);
+	for (i = 0; i < 4; i++)
+		free(buf[i]);
+	free(want);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: verbsev -d DEV [-t WAIT_SECS] [-T HOLD_SECS] "
-		"hold|srq-limit|cq-overflow|send-inv\n");
+		"hold|srq-limit|cq-overflow|send-inv|uc-errors\n");
 	exit(2);
 }
 
@@ -873,6 +1121,8 @@ int main(int argc, char **argv)
 		run_cq_overflow();
 	else if (!strcmp(mode, "send-inv"))
 		run_send_inv();
+	else if (!strcmp(mode, "uc-errors"))
+		run_uc_errors();
 	else
 		usage();
 	if (failures)

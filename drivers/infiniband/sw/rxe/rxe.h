@@ -71,6 +71,7 @@ enum rxe_counter {
 	RXE_CNT_RCVD_BAD_STATE,
 	RXE_CNT_RCVD_NO_WQE,
 	RXE_CNT_RCVD_QUEUE_FULL,
+	RXE_CNT_RCVD_UC_DROPPED,
 	/*
 	 * On-demand paging totals of the device: live ODP MRs summed at read
 	 * time plus what deregistered ones had (see rxe_mr_odp_totals()).

@@ -35,6 +35,7 @@ static const struct rdma_stat_desc rxe_counter_descs[RXE_NUM_COUNTERS] = {
 	[RXE_CNT_RCVD_BAD_STATE].name = "rcvd_bad_state",
 	[RXE_CNT_RCVD_NO_WQE].name = "rcvd_no_wqe",
 	[RXE_CNT_RCVD_QUEUE_FULL].name = "rcvd_queue_full",
+	[RXE_CNT_RCVD_UC_DROPPED].name = "rcvd_uc_dropped",
 	/* Ours: on-demand paging (rxe_odp.c, rxe_task.c). */
 	[RXE_CNT_ODP_PAGE_FAULTS].name = "odp_page_faults",
 	[RXE_CNT_ODP_PAGE_INVALIDATIONS].name = "odp_page_invalidations",

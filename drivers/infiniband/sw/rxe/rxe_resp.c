@@ -25,7 +25,12 @@
  * duplicate reads re-executed; a duplicate atomic is answered with the
  * original value its first execution returned (qp->atomic_res, the last
  * RXE_ATOMIC_RES atomics) and never executed twice; one older than that is
- * dropped.  UC drops what RC would NAK.
+ * dropped.  UC drops what RC would NAK and stays usable: the packet and
+ * the rest of its message are dropped (rcvd_uc_dropped), a receive WQE
+ * the message had taken completes in error, and the next message starts
+ * afresh; so does a message whose end was lost.  Errors of the receive WQE
+ * itself (a SEND longer than its buffer, a bad local key in it) complete
+ * it in error and put a UC QP in error too, as on stock rxe.
  */
 #include <net/ip.h>
 #include <net/ipv6.h>
@@ -395,12 +400,42 @@ static void rxe_resp_ack(struct rxe_qp *qp, u32 psn, u8 syn)
 		rxe_net_xmit(to_rdev(qp->ibqp.device), qp, &av, skb);
 }
 
-/* Class C error: NAK it (RC) and put the QP in error. */
+/* RC class C error: NAK it and put the QP in error. */
 static void rxe_resp_fatal(struct rxe_qp *qp, u32 psn, u8 syn)
 {
-	if (qp->ibqp.qp_type == IB_QPT_RC)
-		rxe_resp_ack(qp, psn, syn);
+	rxe_resp_ack(qp, psn, syn);
 	rxe_qp_set_error(qp);
+}
+
+static enum ib_wc_status rxe_syn_wc_status(int syn)
+{
+	switch (syn) {
+	case RXE_AETH_NAK_REM_ACCESS:
+		return IB_WC_REM_ACCESS_ERR;
+	case RXE_AETH_NAK_REM_OP:
+		return IB_WC_REM_OP_ERR;
+	default:
+		return IB_WC_REM_INV_REQ_ERR;
+	}
+}
+
+static void rxe_resp_recv_cqe(struct rxe_qp *qp, struct sk_buff *skb,
+			      enum ib_wc_status status, bool write_imm);
+
+/*
+ * UC request that RC would NAK with @syn (class C): drop it.  Its
+ * message ends here: a receive WQE it had taken completes in error, and
+ * the message's later packets, which find no message in progress, are
+ * dropped the same way until a first packet starts the next one.  No
+ * NAK (UC has none) and no QP error, as on stock rxe.
+ */
+static void rxe_resp_uc_drop(struct rxe_qp *qp, struct sk_buff *skb, int syn)
+{
+	rxe_counter_inc(to_rdev(qp->ibqp.device), RXE_CNT_RCVD_UC_DROPPED);
+	qp->resp_psn = rxe_psn_next(rxe_pkt(skb)->psn);
+	qp->resp_wr_active = false;
+	if (qp->resp_busy && !qp->resp_restart)
+		rxe_resp_recv_cqe(qp, skb, rxe_syn_wc_status(syn), false);
 }
 
 static bool rxe_qp_access(struct rxe_qp *qp, int access)
@@ -631,6 +666,19 @@ static void rxe_resp_recv_cqe(struct rxe_qp *qp, struct sk_buff *skb,
 }
 
 /*
+ * The receive WQE of the SEND in progress is unusable (too small, a bad
+ * local key, too many SGEs): it completes with @status.  Such local errors
+ * end a UC QP here; an RC QP goes to error after its NAK.
+ */
+static void rxe_resp_wqe_error(struct rxe_qp *qp, struct sk_buff *skb,
+			       enum ib_wc_status status)
+{
+	rxe_resp_recv_cqe(qp, skb, status, false);
+	if (qp->ibqp.qp_type != IB_QPT_RC)
+		rxe_qp_set_error(qp);
+}
+
+/*
  * Execute an in-order request.  Return 0, a NAK syndrome, or -EAGAIN when
  * on-demand-paged memory could not be reached for now: then the responder
  * state is as if the packet had not arrived (a SEND's first packet keeps
@@ -688,7 +736,7 @@ static int rxe_resp_execute(struct rxe_qp *qp, struct sk_buff *skb,
 		if (!rxe_resp_get_wqe(qp, &qp->resp_idx, &qp->resp_max_sge))
 			return RXE_AETH_TYPE_RNR_NAK;
 		if (wqe->dma.num_sge > qp->resp_max_sge) {
-			rxe_resp_recv_cqe(qp, skb, IB_WC_LOC_QP_OP_ERR, false);
+			rxe_resp_wqe_error(qp, skb, IB_WC_LOC_QP_OP_ERR);
 			return RXE_AETH_NAK_REM_OP;
 		}
 		qp->resp_busy = true;
@@ -713,9 +761,9 @@ static int rxe_resp_execute(struct rxe_qp *qp, struct sk_buff *skb,
 		}
 		qp->resp_restart = false;
 		if (err) {
-			rxe_resp_recv_cqe(qp, skb, err == -ENOSPC ?
-					  IB_WC_LOC_LEN_ERR :
-					  IB_WC_LOC_PROT_ERR, false);
+			rxe_resp_wqe_error(qp, skb, err == -ENOSPC ?
+					   IB_WC_LOC_LEN_ERR :
+					   IB_WC_LOC_PROT_ERR);
 			return err == -ENOSPC ? RXE_AETH_NAK_INV_REQ :
 						RXE_AETH_NAK_REM_OP;
 		}
@@ -743,6 +791,22 @@ static int rxe_resp_execute(struct rxe_qp *qp, struct sk_buff *skb,
 	    ((flags & RXE_OPF_END) && pkt->paylen != qp->resp_left)) {
 		qp->resp_wr_active = false;
 		return RXE_AETH_NAK_INV_REQ;
+	}
+	/*
+	 * The R_Key must cover the whole RETH range before the first byte
+	 * lands (as stock checks it): a WRITE running off the end of its MR
+	 * writes nothing.  Each packet is checked again below, for the MR
+	 * may be invalidated mid-message.
+	 */
+	if (fresh && !(flags & RXE_OPF_END)) {
+		mr = rxe_mr_from_rkey(rdev, qp, qp->resp_rkey, qp->resp_va,
+				      qp->resp_left, IB_ACCESS_REMOTE_WRITE,
+				      &iova);
+		if (!mr) {
+			qp->resp_wr_active = false;
+			return RXE_AETH_NAK_REM_ACCESS;
+		}
+		rxe_mr_put(mr);
 	}
 	if (pkt->paylen) {
 		mr = rxe_mr_from_rkey(rdev, qp, qp->resp_rkey, qp->resp_va,
@@ -857,10 +921,17 @@ static bool rxe_resp_rc(struct rxe_qp *qp, struct sk_buff *skb)
 		return true;
 	}
 	if (syn == RXE_AETH_TYPE_RNR_NAK) {
-		if (rc)
+		if (rc) {
 			rxe_resp_rnr_nak(qp, pkt->psn);
-		else
+		} else {
+			/* UC: dropped, and with it the rest of its message. */
 			rxe_counter_inc(rdev, RXE_CNT_SND_RNR);
+			qp->resp_psn = rxe_psn_next(pkt->psn);
+		}
+		return true;
+	}
+	if (syn && !rc) {
+		rxe_resp_uc_drop(qp, skb, syn);
 		return true;
 	}
 	if (syn) {
