@@ -8,22 +8,14 @@
 # timeout: 300
 . "$TESTS/lib/guest-lib.sh"
 
-tap_plan 8
-# GID index of our IPv4 address (v4-mapped, RoCE v2)
-gidx() {
-	local want i
-	want=$(printf '0000:0000:0000:0000:0000:ffff:%02x%02x:%02x%02x\n' ${MY_IP//./ })
-	for i in $(seq 0 31); do
-		[ "$(cat "/sys/class/infiniband/rxe0/ports/1/gids/$i" 2>/dev/null)" = "$want" ] &&
-			{ echo "$i"; return 0; }
-	done
-	return 1
-}
+# Ours also asserts ack_deferred: ACKs from the wire are handed to the
+# QP's work (no doorbell chain carries them).
+if [ "$RXE_IMPL" = ours ]; then tap_plan 9; else tap_plan 8; fi
 tap_check "load rdma_rxe ($RXE_IMPL)" rxe_load
 tap_check "rdma link add rxe0 type rxe netdev $IFACE" rxe_add rxe0 "$IFACE"
-for _ in $(seq 50); do g=$(gidx) && break; sleep 0.1; done
+g=$(wait_gid "$MY_IP" 50 && gid_index "$MY_IP")
 tap_check "IPv4 RoCE v2 GID present (index ${g:-none})" test -n "$g"
-hc=/sys/class/infiniband/rxe0/ports/1/hw_counters
+hc=$RXE_PORT_SYSFS/hw_counters
 
 # pingpong SERVER_ROLE TOOL ARGS...: the guest whose ROLE is SERVER_ROLE
 # listens; the other connects after the barrier.
@@ -52,5 +44,9 @@ tap_check "RC pingpong, server a (ours), 8 KiB in 1 KiB packets x 100, validated
 	pingpong a ibv_rc_pingpong -s 8192 -n 100 -m 1024 -p 18603 -c
 tap_check "packets were sent and received (hw_counters)" \
 	sh -c "s=\$(cat $hc/sent_pkts) r=\$(cat $hc/rcvd_pkts); echo \"sent \$s rcvd \$r\"; [ \$s -ge 1000 ] && [ \$r -ge 1000 ]"
+if [ "$RXE_IMPL" = ours ]; then
+	tap_check "ours: ACKs from the wire went to the QP's work (ack_deferred $(cat $hc/ack_deferred))" \
+		test "$(cat $hc/ack_deferred)" -ge 100
+fi
 peer_sync end "$RXE_IMPL" >/dev/null
 tap_done

@@ -140,6 +140,13 @@ static void rxe_rcv_qp(struct rxe_dev *rdev, struct rxe_qp *qp,
 	skb_queue_tail(queue, skb);
 	if (skb_queue_len(queue) >= RXE_LOOPBACK_BUSY_PKTS)
 		rxe_rcv_sender_busy(sender, qp);
+	/*
+	 * Stock's ack_deferred counts responses its completer left to the
+	 * tasklet; ours, those left to the QP's work: every response from
+	 * the wire and every loopback one sent outside a doorbell's chain.
+	 */
+	if (!(flags & RXE_OPF_REQ) && !chain)
+		rxe_counter_inc(rdev, RXE_CNT_ACK_DEFERRED);
 	rxe_qp_kick_chained(qp, chain);
 	return;
 
