@@ -215,7 +215,8 @@ struct rxe_cq {
 /**
  * struct rxe_srq - shared receive queue
  * @ibsrq: core object, must be first.
- * @lock: serialises consumers of @rq, @limit and resize.
+ * @lock: serialises consumers and kernel producers (post_srq_recv) of @rq,
+ *	@limit and resize.
  * @rq: the receive WQE ring.
  * @max_sge: SGEs per WQE the ring's slots hold.
  * @limit: SRQ limit; 0 when disarmed.
@@ -243,16 +244,19 @@ struct rxe_atomic_res {
 /**
  * struct rxe_qp - queue pair
  * @ibqp: core object, must be first.
- * @ref: references held by users other than the core (lookups from the
- *	transport); destroy waits for @ref to drop to zero (@released).
+ * @ref: the QP's own initial reference plus those of receive-path lookups,
+ *	the multicast fan-out and doorbell chains; destroy drops the initial
+ *	one and waits for @ref to reach zero (@released).
  * @released: completed when @ref reaches zero.
- * @state_lock: protects @attr's state fields and the flush of the rings
- *	on the way to ERROR.  Never held across a sleep.
+ * @state_lock: protects @attr and @av.  Never held across a sleep, nor
+ *	while flushing the rings or posting CQEs.  The transport reads
+ *	@attr.dest_qp_num without it (set before RTR, constant after).
  * @attr: current attributes, as query_qp reports them.
  * @sq: send WQE ring (absent, .buf NULL, for none).
  * @rq: receive WQE ring (absent when the QP uses an SRQ).
- * @sq_lock: serialises kernel producers of @sq (post_send).
- * @rq_lock: serialises kernel producers of @rq (post_recv).
+ * @sq_lock: serialises kernel producers of @sq (post_send), the
+ *	transport's WQE copy-out and retire, and flushes.
+ * @rq_lock: the same for @rq (post_recv, the responder, flushes).
  * @scq: send CQ.  @rcq: receive CQ.  @srq: SRQ or NULL.
  * @sq_max_sge: SGEs per send WQE slot.  @sq_max_inline: inline bytes.
  * @rq_max_sge: SGEs per receive WQE slot.
@@ -282,14 +286,17 @@ struct rxe_atomic_res {
  * @req_pkts: received requests for the responder (filled in any context).
  * @resp_pkts: received responses for the completer.
  * @req_wqe: private copy of the send WQE being processed (one SQ slot),
- *	so user space cannot change it under us.  Owned by @work.
+ *	so user space cannot change it under us.  Owned by the @run_mutex
+ *	holder.
  * @resp_wqe: private copy of the receive WQE (one RQ/SRQ slot).
  * @req_wqe_size: bytes of @req_wqe.  @resp_wqe_size: bytes of @resp_wqe.
- * @req_psn: next PSN the requester sends.  Owned by @work after RTS.
+ * @req_psn: next PSN the requester sends.  Owned by the @run_mutex holder
+ *	after RTS (modify_qp sets it before).
  * @src_port: UDP source port of every packet this QP sends.
  *
- * RC/UC transport state, all owned by @work (see rxe_req.c, rxe_comp.c,
- * rxe_resp.c):
+ * RC/UC transport state, all owned by the @run_mutex holder (the work, a
+ * doorbell or a chained run; modify_qp resets it on RESET, see
+ * rxe_qp_task_modify()) (see rxe_req.c, rxe_comp.c, rxe_resp.c):
  * @sq_meta: PSN range of each SQ slot that has been (partly) sent.
  * @req_next: SQ index of the next WQE to send from (cons <= next <= prod).
  * @req_off: bytes of that WQE already sent.

@@ -2,7 +2,8 @@
 /*
  * rxe-odp: the completer: retires RC send WQEs from the responses.
  *
- * Runs only in the QP's work item, on packets rxe_rcv() queued to
+ * Runs in the QP's transport context (rxe_task.c: its work item or a user
+ * doorbell, under qp->run_mutex), on packets rxe_rcv() queued to
  * qp->resp_pkts.  The WQEs between the SQ consumer index and
  * qp->req_next have been sent; qp->sq_meta holds the PSNs each used.
  *

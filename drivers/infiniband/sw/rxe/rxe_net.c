@@ -186,7 +186,7 @@ static unsigned int rxe_net_headroom(struct rxe_dev *rdev)
  * skb->data points at the BTH and @len bytes are put; the room for the
  * IP and UDP headers in front and the ICRC behind is reserved.
  *
- * Context: process (the QP's work).
+ * Context: process (the QP's transport: its work or a user doorbell).
  * Return: the skb, or NULL.
  */
 struct sk_buff *rxe_net_alloc_skb(struct rxe_dev *rdev,
@@ -313,7 +313,7 @@ void rxe_net_debugfs_init(struct dentry *root)
  * work, or inline after the sender's if a user doorbell runs the sender
  * (struct rxe_chain).
  *
- * Context: process (the QP's work).
+ * Context: process (the QP's transport: its work or a user doorbell).
  * Return: 0, or a negative errno when the packet could not be sent (it is
  * freed either way).
  */

@@ -12,9 +12,10 @@
  * so a request that meets a range under invalidation waits for it to end
  * and then faults the new page in; it never sees a stale page.
  *
- * Context: the core may sleep, so ODP MRs are only accessed from the QP
- * work items (rxe_task.c), never from the receive softirq or a kernel
- * post_send (kernel ULPs cannot register ODP MRs).
+ * Context: the core may sleep, so ODP MRs are only accessed in process
+ * context: the QP's transport (rxe_task.c: its work item or a user
+ * doorbell), advise_mr's caller, reg/dereg; never from the receive
+ * softirq or a kernel post_send (kernel ULPs cannot register ODP MRs).
  *
  * Errors: the core's fatal errors (unmapped address, write to a read-only
  * mapping, owner exited) become -EFAULT, which the transport turns into a

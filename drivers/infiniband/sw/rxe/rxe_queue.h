@@ -53,8 +53,9 @@ enum rxe_queue_role {
  * @prod: private producer index (authoritative unless user produces).
  * @cons: private consumer index (authoritative unless user consumes).
  *
- * Locking is the owner's: a CQ serialises producers with its lock, a
- * QP's SQ and RQ are consumed only by the QP's own work item.
+ * Locking is the owner's: a CQ serialises producers with its lock; a
+ * QP's SQ and RQ are consumed by its transport (under qp->run_mutex) and
+ * by flushes, both under the ring's qp->sq_lock / qp->rq_lock.
  */
 struct rxe_queue {
 	struct rxe_queue_buf *buf;

@@ -2,7 +2,8 @@
 /*
  * rxe-odp: the requester: turns send WQEs into packets.
  *
- * Runs only in the QP's work item (rxe_task.c).  Each WQE is copied out of
+ * Runs in the QP's transport context (rxe_task.c: its work item or a user
+ * doorbell, under qp->run_mutex), in process context.  Each WQE is copied out of
  * the SQ ring into qp->req_wqe once, under sq_lock, and only the copy is
  * validated and used: user space can rewrite its ring at any time.
  *

@@ -2,8 +2,9 @@
 /*
  * rxe-odp: the responder: executes received requests.
  *
- * Runs only in the QP's work item (rxe_task.c), in process context, on
- * packets rxe_rcv() validated and queued to qp->req_pkts.
+ * Runs in the QP's transport context (rxe_task.c: its work item or a user
+ * doorbell, under qp->run_mutex), in process context, on packets rxe_rcv()
+ * validated and queued to qp->req_pkts.
  *
  * Receive WQEs: a WQE is copied out of the RQ or SRQ ring into
  * qp->resp_wqe once and only the copy is used.  An SRQ WQE is consumed
