@@ -751,6 +751,26 @@ static void rc_connect(struct ibv_qp *qp, uint32_t dqpn, int gidx,
 }
 
 /*
+ * Two QPs of @ia's type on this device, @a on @cq_a and @b on @cq_b,
+ * connected to each other (loopback) and in RTS.
+ */
+static void make_pair(struct ibv_pd *pd, struct ibv_qp_init_attr *ia,
+		      struct ibv_cq *cq_a, struct ibv_cq *cq_b, int gidx,
+		      const union ibv_gid *gid, struct ibv_qp **a,
+		      struct ibv_qp **b)
+{
+	ia->send_cq = ia->recv_cq = cq_a;
+	*a = ibv_create_qp(pd, ia);
+	ia->send_cq = ia->recv_cq = cq_b;
+	*b = ibv_create_qp(pd, ia);
+	if (!*a || !*b)
+		die("ibv_create_qp(%s): %s",
+		    ia->qp_type == IBV_QPT_RC ? "RC" : "UC", strerror(errno));
+	rc_connect(*a, (*b)->qp_num, gidx, gid);
+	rc_connect(*b, (*a)->qp_num, gidx, gid);
+}
+
+/*
  * One SEND from @a to @b (a receive posted on @b first); with @inv != 0 a
  * SEND with Invalidate of @inv.  Fills the receive completion.
  */
@@ -820,14 +840,7 @@ static int run_send_inv(void)
 			IBV_ACCESS_REMOTE_WRITE);
 	if (!mr)
 		die("ibv_reg_mr: %s", strerror(errno));
-	ia.send_cq = ia.recv_cq = cq_a;
-	a = ibv_create_qp(pd, &ia);
-	ia.send_cq = ia.recv_cq = cq_b;
-	b = ibv_create_qp(pd, &ia);
-	if (!a || !b)
-		die("ibv_create_qp(RC): %s", strerror(errno));
-	rc_connect(a, b->qp_num, gidx, &gid);
-	rc_connect(b, a->qp_num, gidx, &gid);
+	make_pair(pd, &ia, cq_a, cq_b, gidx, &gid, &a, &b);
 
 	/* control: a plain SEND goes through */
 	if (check(rc_send_once(a, b, cq_b, mr, 0, 1, wc),
@@ -996,14 +1009,7 @@ static int run_uc_errors(void)
 	gone_rkey = gone->rkey;
 	if (ibv_dereg_mr(gone))
 		die("ibv_dereg_mr: %s", strerror(errno));
-	ia.send_cq = ia.recv_cq = cq_a;
-	a = ibv_create_qp(pd, &ia);
-	ia.send_cq = ia.recv_cq = cq_b;
-	b = ibv_create_qp(pd, &ia);
-	if (!a || !b)
-		die("ibv_create_qp(UC): %s", strerror(errno));
-	rc_connect(a, b->qp_num, gidx, &gid);
-	rc_connect(b, a->qp_num, gidx, &gid);
+	make_pair(pd, &ia, cq_a, cq_b, gidx, &gid, &a, &b);
 
 	/* control: a good 4000-byte (4-packet) WRITE lands */
 	uc_good_write(a, cq_a, src, dst, want, 4000, 1, "nothing");

@@ -667,6 +667,22 @@ static void rxe_resp_recv_cqe(struct rxe_qp *qp, struct sk_buff *skb,
 }
 
 /*
+ * The MR under @len bytes at the RDMA WRITE's next address, with a
+ * reference, or NULL: then the WRITE ends (remote access error).
+ */
+static struct rxe_mr *rxe_resp_write_mr(struct rxe_qp *qp, u64 len,
+					u64 *iova)
+{
+	struct rxe_mr *mr;
+
+	mr = rxe_mr_from_rkey(to_rdev(qp->ibqp.device), qp, qp->resp_rkey,
+			      qp->resp_va, len, IB_ACCESS_REMOTE_WRITE, iova);
+	if (!mr)
+		qp->resp_wr_active = false;
+	return mr;
+}
+
+/*
  * The receive WQE of the SEND in progress is unusable (too small, a bad
  * local key, too many SGEs): it completes with @status.  Such local errors
  * end a UC QP here; an RC QP goes to error after its NAK.
@@ -688,7 +704,6 @@ static void rxe_resp_wqe_error(struct rxe_qp *qp, struct sk_buff *skb,
 static int rxe_resp_execute(struct rxe_qp *qp, struct sk_buff *skb,
 			    u32 *npsn)
 {
-	struct rxe_dev *rdev = to_rdev(qp->ibqp.device);
 	struct rxe_pkt *pkt = rxe_pkt(skb);
 	u32 flags = rxe_op_flags(pkt->opcode);
 	const u8 *data = skb->data + rxe_op_hdr_len(pkt->opcode);
@@ -800,23 +815,15 @@ static int rxe_resp_execute(struct rxe_qp *qp, struct sk_buff *skb,
 	 * may be invalidated mid-message.
 	 */
 	if (fresh && !(flags & RXE_OPF_END)) {
-		mr = rxe_mr_from_rkey(rdev, qp, qp->resp_rkey, qp->resp_va,
-				      qp->resp_left, IB_ACCESS_REMOTE_WRITE,
-				      &iova);
-		if (!mr) {
-			qp->resp_wr_active = false;
+		mr = rxe_resp_write_mr(qp, qp->resp_left, &iova);
+		if (!mr)
 			return RXE_AETH_NAK_REM_ACCESS;
-		}
 		rxe_mr_put(mr);
 	}
 	if (pkt->paylen) {
-		mr = rxe_mr_from_rkey(rdev, qp, qp->resp_rkey, qp->resp_va,
-				      pkt->paylen, IB_ACCESS_REMOTE_WRITE,
-				      &iova);
-		if (!mr) {
-			qp->resp_wr_active = false;
+		mr = rxe_resp_write_mr(qp, pkt->paylen, &iova);
+		if (!mr)
 			return RXE_AETH_NAK_REM_ACCESS;
-		}
 		err = rxe_mr_copy(mr, iova, (void *)data, pkt->paylen, true);
 		rxe_mr_put(mr);
 		if (err == -EAGAIN) {
