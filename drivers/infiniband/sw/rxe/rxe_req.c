@@ -3,9 +3,9 @@
  * rxe-odp: the requester: turns send WQEs into packets.
  *
  * Runs in the QP's transport context (rxe_task.c: its work item or a user
- * doorbell, under qp->run_mutex), in process context.  Each WQE is copied out of
- * the SQ ring into qp->req_wqe once, under sq_lock, and only the copy is
- * validated and used: user space can rewrite its ring at any time.
+ * doorbell, under qp->run_mutex), in process context.  Each WQE is copied
+ * out of the SQ ring into qp->req_wqe once, under sq_lock, and only the
+ * copy is validated and used: user space can rewrite its ring at any time.
  *
  * UD (and GSI): a WQE is one packet; it completes as soon as the packet is
  * handed to the IP layer (or to our own receive path for loopback).  The
