@@ -935,6 +935,7 @@ static bool rxe_resp_rc(struct rxe_qp *qp, struct sk_buff *skb)
 			/* UC: dropped, and with it the rest of its message. */
 			rxe_counter_inc(rdev, RXE_CNT_SND_RNR);
 			qp->resp_psn = rxe_psn_next(pkt->psn);
+			qp->resp_wr_active = false;
 		}
 		return true;
 	}
