@@ -48,6 +48,13 @@
  *	length error), flushes the second and leaves the receiver in ERR; the
  *	sender stays in RTS.
  *
+ *   verbsev -d DEV uc-rnr
+ *	The same UC pair: a 3000-byte RDMA WRITE with immediate finds no
+ *	receive posted.  UC has no RNR NAK, so the message is dropped; a good
+ *	4000-byte WRITE after it must land intact and the receiver stay in
+ *	RTS.  (Stock 6.1 fails this: its UC responder then drops the messages
+ *	that follow as out of sequence.)
+ *
  * Output: "ok: ..." or "FAIL: ..." per check, "verbsev: PASS" or
  * "verbsev: FAIL (N)" last.  Exit status 0 only if every check passed.
  */
@@ -964,7 +971,7 @@ static void uc_good_write(struct ibv_qp *a, struct ibv_cq *cq_a,
 	memset(dst->addr, 0, UC_BUF);
 }
 
-static int run_uc_errors(void)
+static int run_uc(bool rnr_only)
 {
 	struct ibv_context *ctx = open_dev();
 	struct ibv_qp_init_attr ia = {
@@ -1013,6 +1020,21 @@ static int run_uc_errors(void)
 
 	/* control: a good 4000-byte (4-packet) WRITE lands */
 	uc_good_write(a, cq_a, src, dst, want, 4000, 1, "nothing");
+
+	if (rnr_only) {
+		/* WRITE with immediate, no receive posted: dropped, no RNR */
+		fill_pat(src->addr, 3000, 8);
+		st = uc_post(a, cq_a, src, IBV_WR_RDMA_WRITE_WITH_IMM, 3000,
+			     dst->rkey, (uintptr_t)dst->addr, 8);
+		check(st == IBV_WC_SUCCESS,
+		      "3000-byte WRITE with immediate, no receive posted: send completion %s",
+		      st < 0 ? "missing" : ibv_wc_status_str(st));
+		uc_good_write(a, cq_a, src, dst, want, 4000, 9,
+			      "a WRITE with immediate that found no receive");
+		check(qp_state(b) == IBV_QPS_RTS,
+		      "the receiving UC QP is in RTS (state %d)", qp_state(b));
+		goto out;
+	}
 
 	/* 4000 bytes at the start of a 2048-byte MR: the range is too long */
 	fill_pat(src->addr, 4000, 2);
@@ -1073,6 +1095,7 @@ static int run_uc_errors(void)
 	      qp_state(b));
 	check(qp_state(a) == IBV_QPS_RTS,
 	      "the sending UC QP is still in RTS (state %d)", qp_state(a));
+out:
 
 	ibv_destroy_qp(a);
 	ibv_destroy_qp(b);
@@ -1092,7 +1115,7 @@ static int run_uc_errors(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: verbsev -d DEV [-t WAIT_SECS] [-T HOLD_SECS] "
-		"hold|srq-limit|cq-overflow|send-inv|uc-errors\n");
+		"hold|srq-limit|cq-overflow|send-inv|uc-errors|uc-rnr\n");
 	exit(2);
 }
 
@@ -1128,7 +1151,9 @@ int main(int argc, char **argv)
 	else if (!strcmp(mode, "send-inv"))
 		run_send_inv();
 	else if (!strcmp(mode, "uc-errors"))
-		run_uc_errors();
+		run_uc(false);
+	else if (!strcmp(mode, "uc-rnr"))
+		run_uc(true);
 	else
 		usage();
 	if (failures)
