@@ -711,9 +711,8 @@ static int run_cq_overflow(void)
 	return 0;
 }
 
-/* An RC QP moved to RTS towards @dqpn on our own GID @gidx. */
-/* Bring an RC or UC QP to RTS, connected to @dqpn through @gid. */
-static void rc_connect(struct ibv_qp *qp, uint32_t dqpn, int gidx,
+/* Bring an RC or UC QP to RTS towards @dqpn on our own GID @gidx. */
+static void qp_connect(struct ibv_qp *qp, uint32_t dqpn, int gidx,
 		       const union ibv_gid *gid)
 {
 	bool rc = qp->qp_type == IBV_QPT_RC;
@@ -773,8 +772,8 @@ static void make_pair(struct ibv_pd *pd, struct ibv_qp_init_attr *ia,
 	if (!*a || !*b)
 		die("ibv_create_qp(%s): %s",
 		    ia->qp_type == IBV_QPT_RC ? "RC" : "UC", strerror(errno));
-	rc_connect(*a, (*b)->qp_num, gidx, gid);
-	rc_connect(*b, (*a)->qp_num, gidx, gid);
+	qp_connect(*a, (*b)->qp_num, gidx, gid);
+	qp_connect(*b, (*a)->qp_num, gidx, gid);
 }
 
 /*

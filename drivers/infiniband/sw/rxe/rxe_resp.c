@@ -424,19 +424,21 @@ static void rxe_resp_recv_cqe(struct rxe_qp *qp, struct sk_buff *skb,
 			      enum ib_wc_status status, bool write_imm);
 
 /*
- * UC request that RC would NAK with @syn (class C): drop it.  Its
- * message ends here: a receive WQE it had taken completes in error, and
- * the message's later packets, which find no message in progress, are
- * dropped the same way until a first packet starts the next one.  No
- * NAK (UC has none) and no QP error, as on stock rxe.
+ * UC: the packet @skb is dropped and the message in progress ends with
+ * it: the expected PSN moves past the packet, a WRITE in progress is
+ * forgotten, and a receive WQE the message had taken completes with
+ * @status.  The message's later packets, which then find no message in
+ * progress, are dropped the same way until a first packet starts the next
+ * one.  No NAK (UC has none) and no QP error, as on stock rxe.  Used for a
+ * lost packet, a packet RC would NAK (class C) and one finding no WQE.
  */
-static void rxe_resp_uc_drop(struct rxe_qp *qp, struct sk_buff *skb, int syn)
+static void rxe_resp_uc_end_msg(struct rxe_qp *qp, struct sk_buff *skb,
+				enum ib_wc_status status)
 {
-	rxe_counter_inc(to_rdev(qp->ibqp.device), RXE_CNT_RCVD_UC_DROPPED);
 	qp->resp_psn = rxe_psn_next(rxe_pkt(skb)->psn);
 	qp->resp_wr_active = false;
 	if (qp->resp_busy && !qp->resp_restart)
-		rxe_resp_recv_cqe(qp, skb, rxe_syn_wc_status(syn), false);
+		rxe_resp_recv_cqe(qp, skb, status, false);
 }
 
 static bool rxe_qp_access(struct rxe_qp *qp, int access)
@@ -874,12 +876,7 @@ static bool rxe_resp_rc(struct rxe_qp *qp, struct sk_buff *skb)
 		rxe_counter_inc(rdev, RXE_CNT_OUT_OF_SEQ_REQ);
 		if (!rc) {
 			/* UC: a lost packet kills the message in progress. */
-			qp->resp_psn = rxe_psn_next(pkt->psn);
-			qp->resp_wr_active = false;
-			if (qp->resp_busy && !qp->resp_restart) {
-				rxe_resp_recv_cqe(qp, skb, IB_WC_LOC_LEN_ERR,
-						  false);
-			}
+			rxe_resp_uc_end_msg(qp, skb, IB_WC_LOC_LEN_ERR);
 			if (!(flags & RXE_OPF_START))
 				return true;
 			exp = pkt->psn;
@@ -934,13 +931,13 @@ static bool rxe_resp_rc(struct rxe_qp *qp, struct sk_buff *skb)
 		} else {
 			/* UC: dropped, and with it the rest of its message. */
 			rxe_counter_inc(rdev, RXE_CNT_SND_RNR);
-			qp->resp_psn = rxe_psn_next(pkt->psn);
-			qp->resp_wr_active = false;
+			rxe_resp_uc_end_msg(qp, skb, IB_WC_LOC_LEN_ERR);
 		}
 		return true;
 	}
 	if (syn && !rc) {
-		rxe_resp_uc_drop(qp, skb, syn);
+		rxe_counter_inc(rdev, RXE_CNT_RCVD_UC_DROPPED);
+		rxe_resp_uc_end_msg(qp, skb, rxe_syn_wc_status(syn));
 		return true;
 	}
 	if (syn) {
