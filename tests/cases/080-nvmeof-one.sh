@@ -1,6 +1,6 @@
 #!/bin/bash
 # NVMe over Fabrics (RDMA transport) through our driver in one guest: an
-# nvmet target (configfs, brd ramdisk namespace, rdma port on rxe0's
+# nvmet target (configfs, ramdisk namespace (nvmeof-lib.sh), rdma port on rxe0's
 # IPv4 address) and the nvme-rdma host connected to it over loopback.
 # 64 MiB of random data written and read back with O_DIRECT and compared,
 # the ramdisk's own contents checked, then 4 KiB commands and a buffered
@@ -19,7 +19,7 @@ tap_check "load rdma_rxe ($RXE_IMPL)" rxe_load
 tap_check "rdma link add rxe0 type rxe netdev $IFACE" rxe_add rxe0 "$IFACE"
 tap_check "RoCE v2 GID for $MY_IP" wait_gid "$MY_IP"
 s0=$(hwc sent_pkts) r0=$(hwc rcvd_pkts) ss0=$(hwc rdma_sends) rr0=$(hwc rdma_recvs)
-tap_check "nvmet target: brd namespace, rdma port $MY_IP:$NVMF_SVC listening" nvmf_target_up "$MY_IP"
+tap_check "nvmet target: $NVMF_DISK namespace, rdma port $MY_IP:$NVMF_SVC listening" nvmf_target_up "$MY_IP"
 tap_check "load nvme-rdma (host)" nvmf_host_load
 tap_check "nvme discover -t rdma -a $MY_IP lists $NVMF_NQN" nvmf_discover "$MY_IP"
 tap_check "nvme connect -t rdma -a $MY_IP -n $NVMF_NQN: namespace appears" nvmf_connect "$MY_IP"
@@ -35,7 +35,7 @@ tap_check "$NVMF_BUF_MIB MiB buffered write (fsync), cache dropped, O_DIRECT rea
 tap_check "hw_counters moved (packets, SEND/RECV capsules), no receive errors" \
 	nvmf_counters_moved "$s0" "$r0" "$ss0" "$rr0" $((NVMF_MIB * 2 * 256))
 tap_check "nvme disconnect -n $NVMF_NQN" nvmf_disconnect
-tap_check "target torn down (configfs), nvmet-rdma nvmet brd unloaded" nvmf_target_down
+tap_check "target torn down (configfs), nvmet-rdma nvmet $NVMF_DISK unloaded" nvmf_target_down
 tap_check "nvme-rdma nvme-fabrics nvme-core unloaded" nvmf_host_unload
 tap_check "rdma link delete rxe0" rxe_del rxe0
 tap_check "$(nvmf_unload_desc)" rxe_unload

@@ -51,7 +51,7 @@ tap_plan 17
 tap_check "load rdma_rxe ($RXE_IMPL)" rxe_load
 tap_check "rdma link add rxe0 type rxe netdev $IFACE" rxe_add rxe0 "$IFACE"
 tap_check "RoCE v2 GID for $MY_IP" wait_gid "$MY_IP"
-tap_check "nvmet target: brd namespace, rdma port $MY_IP:$NVMF_SVC listening" nvmf_target_up "$MY_IP"
+tap_check "nvmet target: $NVMF_DISK namespace, rdma port $MY_IP:$NVMF_SVC listening" nvmf_target_up "$MY_IP"
 tap_check "load nvme-rdma (host)" nvmf_host_load
 tap_check "nvme connect -t rdma -a $MY_IP -n $NVMF_NQN: namespace appears" nvmf_connect "$MY_IP"
 DEV=$(nvmf_dev)

@@ -1,6 +1,8 @@
 # shellcheck shell=bash
 # NVMe over Fabrics (RDMA transport) helpers: an nvmet target configured
-# through configfs on a brd ramdisk, and the nvme-rdma host through
+# through configfs on a ramdisk (brd, or a memory-backed null_blk where the
+# kernel has no brd, as the debug kernel of make check-debug), and the
+# nvme-rdma host through
 # nvme-cli.  Source after guest-lib.sh and pair-lib.sh:
 #     . "$TESTS/lib/guest-lib.sh"; . "$TESTS/lib/pair-lib.sh"
 #     . "$TESTS/lib/nvmeof-lib.sh"
@@ -17,13 +19,24 @@
 : "${NVMF_SVC:=4420}"
 : "${NVMF_MIB:=64}"	# size of the O_DIRECT write-then-read verify
 : "${NVMF_BUF_MIB:=16}"	# size of the buffered pass, written after it
-: "${NVMF_RAM_MIB:=128}"	# brd ramdisk size (>= NVMF_MIB + NVMF_BUF_MIB)
+: "${NVMF_RAM_MIB:=128}"	# ramdisk size (>= NVMF_MIB + NVMF_BUF_MIB)
 # Keep-alive timeout given to nvme connect.  The default (5 s) is tight for
 # a TCG guest on a loaded host; a missed keep-alive there is not a driver
 # fault, so allow more (and stretch it with the case timeouts).
 : "${NVMF_KATO:=$(tscale 30)}"
 NVMET_CFS=/sys/kernel/config/nvmet
-NVMF_BDEV=/dev/ram0
+# The namespace's backing device: a brd ramdisk, or, in a kernel built
+# without brd, a null_blk device that keeps what is written (memory_backed;
+# its size is in GiB, and it allocates pages only as they are written).
+if modinfo brd >/dev/null 2>&1; then
+	NVMF_DISK=brd
+	NVMF_BDEV=/dev/ram0
+	NVMF_DISK_ARGS="rd_nr=1 rd_size=$((NVMF_RAM_MIB * 1024))"
+else
+	NVMF_DISK=null_blk
+	NVMF_BDEV=/dev/nullb0
+	NVMF_DISK_ARGS="nr_devices=1 gb=$(((NVMF_RAM_MIB + 1023) / 1024)) bs=4096 memory_backed=1"
+fi
 NVMF_PAT=$PWD/nvmf-pattern	# the case's working directory is a tmpfs
 
 # _us: wall clock in microseconds.
@@ -32,14 +45,15 @@ _us() { echo "${EPOCHREALTIME/./}"; }
 _rate() { awk -v m="$1" -v u="$2" 'BEGIN { printf "%.2f MiB/s (%.1f s)", m * 1e6 / (u > 0 ? u : 1), u / 1e6 }'; }
 
 # --- target ----------------------------------------------------------------------
-# nvmf_target_up ADDR: brd ramdisk, nvmet subsystem $NVMF_NQN (any host) with
-# /dev/ram0 as namespace 1, port 1 (rdma, ipv4, ADDR:$NVMF_SVC) exporting it;
+# nvmf_target_up ADDR: the ramdisk, nvmet subsystem $NVMF_NQN (any host) with
+# $NVMF_BDEV as namespace 1, port 1 (rdma, ipv4, ADDR:$NVMF_SVC) exporting it;
 # waits until nvmet-rdma's rdma_cm id listens.
 nvmf_target_up() {
 	local addr=${1:?address} s p
-	modprobe brd rd_nr=1 rd_size=$((NVMF_RAM_MIB * 1024)) || return 1
+	# shellcheck disable=SC2086 # NVMF_DISK_ARGS is a list of parameters
+	modprobe "$NVMF_DISK" $NVMF_DISK_ARGS || return 1
 	modprobe -a nvmet nvmet-rdma || return 1
-	[ -b "$NVMF_BDEV" ] || { echo "no $NVMF_BDEV after modprobe brd" >&2; return 1; }
+	[ -b "$NVMF_BDEV" ] || { echo "no $NVMF_BDEV after modprobe $NVMF_DISK" >&2; return 1; }
 	# configfs is a module in Debian's kernel: the guest's early mount of
 	# /sys/kernel/config fails, nvmet has just loaded it.
 	mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config || return 1
@@ -64,7 +78,7 @@ nvmf_target_up() {
 }
 
 # nvmf_target_down: undo nvmf_target_up (port link, port, namespace,
-# subsystem) and unload nvmet-rdma, nvmet and brd.
+# subsystem) and unload nvmet-rdma, nvmet and the ramdisk's module.
 nvmf_target_down() {
 	local s=$NVMET_CFS/subsystems/$NVMF_NQN p=$NVMET_CFS/ports/1 rc=0 m
 	if [ -d "$NVMET_CFS" ]; then
@@ -76,8 +90,8 @@ nvmf_target_down() {
 		fi
 		[ -d "$s" ] && { rmdir "$s" || rc=1; }
 	fi
-	modprobe -r -a nvmet-rdma nvmet brd || rc=1
-	for m in nvmet_rdma nvmet brd; do
+	modprobe -r -a nvmet-rdma nvmet "$NVMF_DISK" || rc=1
+	for m in nvmet_rdma nvmet "$NVMF_DISK"; do
 		[ -d "/sys/module/$m" ] && { echo "module $m still loaded" >&2; rc=1; }
 	done
 	return $rc

@@ -72,6 +72,7 @@ enum rxe_counter {
 	RXE_CNT_RCVD_NO_WQE,
 	RXE_CNT_RCVD_QUEUE_FULL,
 	RXE_CNT_RCVD_UC_DROPPED,
+	RXE_CNT_DUP_READ_SKIPPED,
 	/*
 	 * On-demand paging totals of the device: live ODP MRs summed at read
 	 * time plus what deregistered ones had (see rxe_mr_odp_totals()).

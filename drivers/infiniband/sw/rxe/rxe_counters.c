@@ -36,6 +36,8 @@ static const struct rdma_stat_desc rxe_counter_descs[RXE_NUM_COUNTERS] = {
 	[RXE_CNT_RCVD_NO_WQE].name = "rcvd_no_wqe",
 	[RXE_CNT_RCVD_QUEUE_FULL].name = "rcvd_queue_full",
 	[RXE_CNT_RCVD_UC_DROPPED].name = "rcvd_uc_dropped",
+	/* Ours: duplicate READs not replayed (a later resend asks again). */
+	[RXE_CNT_DUP_READ_SKIPPED].name = "dup_read_skipped",
 	/* Ours: on-demand paging (rxe_odp.c, rxe_task.c). */
 	[RXE_CNT_ODP_PAGE_FAULTS].name = "odp_page_faults",
 	[RXE_CNT_ODP_PAGE_INVALIDATIONS].name = "odp_page_invalidations",

@@ -23,7 +23,8 @@
  * a PSN sequence NAK once per gap, an RNR NAK when no receive WQE is
  * posted, and class C NAKs (invalid request, remote access, remote
  * operation), after which the QP is in error.  Duplicates are re-ACKed,
- * duplicate reads re-executed; a duplicate atomic is answered with the
+ * duplicate reads re-executed unless a later retransmission queued behind
+ * them asks again (rxe_resp_read_superseded()); a duplicate atomic is answered with the
  * original value its first execution returned (qp->atomic_res, the last
  * RXE_ATOMIC_RES atomics) and never executed twice; one older than that is
  * dropped.  UC drops what RC would NAK and stays usable: the packet and
@@ -862,6 +863,54 @@ static void rxe_resp_rnr_nak(struct rxe_qp *qp, u32 psn)
 	rxe_resp_ack(qp, psn, rxe_aeth_rnr_nak(rnr));
 }
 
+/* PSNs a request takes up: a READ one per response packet, others one. */
+static u32 rxe_resp_req_span(struct rxe_qp *qp, struct sk_buff *skb)
+{
+	u8 op = rxe_pkt(skb)->opcode;
+	u32 len, mtu = rxe_qp_mtu(qp);
+
+	if (!(rxe_op_flags(op) & RXE_OPF_READ))
+		return 1;
+	len = rxe_reth_len(skb->data + rxe_op_hdr_off(op, RXE_HDR_RETH));
+	return len > mtu ? DIV_ROUND_UP(len, mtu) : 1;
+}
+
+/*
+ * Has the requester gone back again since it sent @skb, a duplicate READ
+ * we are about to replay?  Its requests reach us in the order it sent
+ * them, each starting where the one before ended; a request queued behind
+ * @skb that starts short of that is a retransmission, so everything @skb
+ * asks for that the requester still lacks has been asked for once more,
+ * and replaying @skb would only send responses it drops.
+ *
+ * Without this, a requester that times out while we are busy replaying
+ * the READs of its last timeout (a slow guest, a long READ) queues yet
+ * another copy behind them; each copy delays the responses it waits for
+ * past the next timeout, and no READ ever completes (060's 64 KiB
+ * ib_read_bw under the debug kernel, session 7).
+ *
+ * Context: the QP's transport (qp->run_mutex held); @skb is off the queue.
+ */
+static bool rxe_resp_read_superseded(struct rxe_qp *qp, struct sk_buff *skb)
+{
+	u32 end = rxe_psn_add(rxe_pkt(skb)->psn, rxe_resp_req_span(qp, skb));
+	struct sk_buff *next;
+	unsigned long flags;
+	bool ret = false;
+
+	spin_lock_irqsave(&qp->req_pkts.lock, flags);
+	skb_queue_walk(&qp->req_pkts, next) {
+		if (rxe_psn_cmp(rxe_pkt(next)->psn, end) < 0) {
+			ret = true;
+			break;
+		}
+		end = rxe_psn_add(rxe_pkt(next)->psn,
+				  rxe_resp_req_span(qp, next));
+	}
+	spin_unlock_irqrestore(&qp->req_pkts.lock, flags);
+	return ret;
+}
+
 /* Execute an RC/UC packet.  False: deferred (ODP), keep the packet. */
 static bool rxe_resp_rc(struct rxe_qp *qp, struct sk_buff *skb)
 {
@@ -892,7 +941,11 @@ static bool rxe_resp_rc(struct rxe_qp *qp, struct sk_buff *skb)
 		if (!rc)
 			return true;
 		if (flags & RXE_OPF_READ) {
-			/* Reading again is harmless: replay it. */
+			/* Reading again is harmless: replay it, if still wanted. */
+			if (rxe_resp_read_superseded(qp, skb)) {
+				rxe_counter_inc(rdev, RXE_CNT_DUP_READ_SKIPPED);
+				return true;
+			}
 			if (rxe_resp_read(qp, skb, &npsn) == -EBUSY) {
 				qp->resp_paused = true;
 				return false;
