@@ -28,14 +28,17 @@ NVMET_CFS=/sys/kernel/config/nvmet
 # The namespace's backing device: a brd ramdisk, or, in a kernel built
 # without brd, a null_blk device that keeps what is written (memory_backed;
 # its size is in GiB, and it allocates pages only as they are written).
+# NVMF_DISK_MIB is the size the namespace then has.
 if modinfo brd >/dev/null 2>&1; then
 	NVMF_DISK=brd
 	NVMF_BDEV=/dev/ram0
-	NVMF_DISK_ARGS="rd_nr=1 rd_size=$((NVMF_RAM_MIB * 1024))"
+	NVMF_DISK_MIB=$NVMF_RAM_MIB
+	NVMF_DISK_ARGS="rd_nr=1 rd_size=$((NVMF_DISK_MIB * 1024))"
 else
 	NVMF_DISK=null_blk
 	NVMF_BDEV=/dev/nullb0
-	NVMF_DISK_ARGS="nr_devices=1 gb=$(((NVMF_RAM_MIB + 1023) / 1024)) bs=4096 memory_backed=1"
+	NVMF_DISK_MIB=$(((NVMF_RAM_MIB + 1023) / 1024 * 1024))
+	NVMF_DISK_ARGS="nr_devices=1 gb=$((NVMF_DISK_MIB / 1024)) bs=4096 memory_backed=1"
 fi
 NVMF_PAT=$PWD/nvmf-pattern	# the case's working directory is a tmpfs
 
@@ -73,7 +76,7 @@ nvmf_target_up() {
 	# address is not on an RDMA device).
 	ln -s "$s" "$p/subsystems/$NVMF_NQN" || return 1
 	wait_listen cm || return 1
-	echo "target: $NVMF_NQN ns 1 = $NVMF_BDEV ($NVMF_RAM_MIB MiB) on rdma $addr:$NVMF_SVC"
+	echo "target: $NVMF_NQN ns 1 = $NVMF_BDEV ($NVMF_DISK_MIB MiB) on rdma $addr:$NVMF_SVC"
 	rdma resource show cm_id 2>/dev/null | grep LISTEN
 }
 
@@ -144,8 +147,8 @@ nvmf_connect() {
 	sz=$(blockdev --getsize64 "$d") || return 1
 	echo "connected: $d, $sz bytes"
 	nvme list 2>/dev/null | grep -F "$d"
-	[ "$sz" -eq $((NVMF_RAM_MIB << 20)) ] ||
-		{ echo "$d has $sz bytes, expected $((NVMF_RAM_MIB << 20))" >&2; return 1; }
+	[ "$sz" -eq $((NVMF_DISK_MIB << 20)) ] ||
+		{ echo "$d has $sz bytes, expected $((NVMF_DISK_MIB << 20))" >&2; return 1; }
 }
 
 # nvmf_make_pattern: $NVMF_MIB + $NVMF_BUF_MIB MiB of random bytes in
@@ -178,7 +181,7 @@ nvmf_verify_direct() {
 # first 2 MiB at the device's last 2 MiB, read back in 4 KiB O_DIRECT reads
 # and compared: many small commands (in-capsule data for the writes).
 nvmf_verify_small() {
-	local dev=${1:?device} off=$(((NVMF_RAM_MIB - 2) * 256))
+	local dev=${1:?device} off=$(((NVMF_DISK_MIB - 2) * 256))
 	dd if="$NVMF_PAT" of="$dev" bs=4k count=512 seek="$off" oflag=direct status=none ||
 		{ echo "4 KiB O_DIRECT writes failed" >&2; return 1; }
 	cmp -n $((2 << 20)) "$NVMF_PAT" \
