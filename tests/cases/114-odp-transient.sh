@@ -8,7 +8,13 @@
 # and odp_deferred must grow.  Then every access that stores to memory
 # fails for 3 s (N = 1, odp_fail_writes_only): the requester keeps sending,
 # the responder must answer RNR NAKs (send_rnr_err grows) and the transfer
-# must still complete, validated, once the storm ends.
+# must still complete, validated, once the storm ends.  Last, READs from
+# an ODP MR through a 2 s outage of every ODP access, with the requester's
+# ACK timeout at one jiffy: the responder holds the first READ while the
+# requester times out again and again, so copies of the outstanding READs
+# pile up behind it; once the outage ends the responder must skip every
+# copy a later resend supersedes (dup_read_skipped grows) and the run
+# must finish without exhausting any retry count.
 # topology: one
 # impl: ours
 # timeout: 600
@@ -20,7 +26,7 @@ knob=/sys/kernel/debug/rdma_rxe/odp_fail_every
 wknob=/sys/kernel/debug/rdma_rxe/odp_fail_writes_only
 cnt() { cat "$hc/$1"; }
 
-tap_plan 11
+tap_plan 13
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 tap_check "load our rdma_rxe" rxe_load ours
 tap_check "rdma link add rxe0" rxe_add rxe0 "$IFACE"
@@ -97,6 +103,40 @@ tap_check "responder answered RNR NAKs during the outage (send_rnr_err $r0 -> $r
 tap_check "no retry or RNR-retry exhaustion" \
 	sh -c "[ \$(cat $hc/retry_exceeded_err) -eq 0 ] && [ \$(cat $hc/retry_rnr_exceeded_err) -eq 0 ]"
 for c in "$hc"/odp_* "$hc"/send_rnr_err "$hc"/rcvd_rnr_err; do tap_diag "${c##*/} $(cat "$c")"; done
+# readstorm: ib_read_bw, the server's (responder's) MR on demand, the
+# client's pinned (so only the responder's reads fail), QP timeout 10
+# (4 ms: one jiffy); every ODP access fails for 2 s after connection.
+readstorm() {
+	local srv=$RESULTS/rs-srv.out cli=$RESULTS/rs-cli.out spid cpid rc_s rc_c
+	stdbuf -oL timeout 150 ib_read_bw -d rxe0 -x "$gidx" -p 18904 -F --odp -s 65536 -n 100 >"$srv" 2>&1 &
+	spid=$!
+	for _ in $(seq 100); do
+		ss -ltn 2>/dev/null | grep -q ":18904 " && break
+		sleep 0.2
+	done
+	echo 1 >"$knob"
+	stdbuf -oL timeout 140 ib_read_bw -d rxe0 -x "$gidx" -p 18904 -F -s 65536 -n 100 -u 10 "$MY_IP" >"$cli" 2>&1 &
+	cpid=$!
+	for _ in $(seq 300); do
+		grep -q "remote address" "$cli" && break
+		sleep 0.2
+	done
+	sleep 2
+	echo 0 >"$knob"
+	wait "$cpid"
+	rc_c=$?
+	wait "$spid"
+	rc_s=$?
+	echo "--- client:"; tail -n 4 "$cli"; echo "--- server:"; tail -n 4 "$srv"
+	echo "client rc $rc_c, server rc $rc_s"
+	[ "$rc_c" -eq 0 ] && [ "$rc_s" -eq 0 ]
+}
+k0=$(cnt dup_read_skipped)
+tap_check "64 KiB READs x 100 from an ODP MR through a 2 s outage, 4 ms timeout, complete" readstorm
+k1=$(cnt dup_read_skipped)
+tap_diag "completer_retry_err $(cnt completer_retry_err) duplicate_request $(cnt duplicate_request) send_rnr_err $(cnt send_rnr_err)"
+tap_check "superseded duplicate READs skipped (dup_read_skipped $k0 -> $k1), no retry exhaustion" \
+	sh -c "[ $k1 -gt $k0 ] && [ \$(cat $hc/retry_exceeded_err) -eq 0 ] && [ \$(cat $hc/retry_rnr_exceeded_err) -eq 0 ]"
 tap_check "knob off" sh -c "[ \$(cat $knob) = 0 ]"
 tap_check "unload ours cleanly" rxe_unload
 tap_done
