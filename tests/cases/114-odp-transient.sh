@@ -63,76 +63,59 @@ echo 0 >"$knob"
 d1=$(cnt odp_deferred)
 tap_check "transport backed off (odp_deferred $d0 -> $d1)" test "$d1" -gt "$d0"
 
-# A storm: every store to ODP memory fails until 3 s after the two sides
-# have connected (so traffic runs into it).
-storm() {
-	local srv=/tmp/st-srv.out cli=/tmp/st-cli.out spid cpid rc_s rc_c
-	stdbuf -oL timeout 150 ibv_rc_pingpong -d rxe0 -g "$gidx" -p 18903 -c -o -s 4096 -n 300 >"$srv" 2>&1 &
+# outage PORT SECONDS WRITES_ONLY SERVER CLIENT: start SERVER (a command
+# line) and wait until it listens on PORT; turn the injection on for every
+# ODP access (WRITES_ONLY 0) or for stores only (1); start CLIENT; keep
+# the outage for SECONDS after the two have connected, end it, and wait
+# for both, which must exit 0.  The outage starts before the client does
+# (connection setup goes over TCP and touches no ODP memory), so the
+# traffic cannot finish before it (with the inline doorbell, 300 x 4 KiB
+# of pingpong took less than one 0.2 s poll).
+outage() {
+	local port=$1 secs=$2 srv=$RESULTS/outage-$1.srv cli=$RESULTS/outage-$1.cli spid cpid rc_s rc_c
+	# shellcheck disable=SC2086 # command lines
+	stdbuf -oL timeout 150 $4 >"$srv" 2>&1 &
 	spid=$!
 	for _ in $(seq 100); do
-		ss -ltn 2>/dev/null | grep -q ":18903 " && break
+		ss -ltn 2>/dev/null | grep -q ":$port " && break
 		sleep 0.2
 	done
-	# The outage starts before the client does (connection setup goes over
-	# TCP and stores nothing to ODP memory) and lasts 3 s from the moment
-	# the two are connected: the exchange cannot finish before it (with the
-	# inline doorbell 300 x 4 KiB took less than one 0.2 s poll).
-	echo 1 >"$wknob"
+	echo "$3" >"$wknob"
 	echo 1 >"$knob"
-	stdbuf -oL timeout 140 ibv_rc_pingpong -d rxe0 -g "$gidx" -p 18903 -c -o -s 4096 -n 300 "$MY_IP" >"$cli" 2>&1 &
+	# shellcheck disable=SC2086
+	stdbuf -oL timeout 140 $5 >"$cli" 2>&1 &
 	cpid=$!
 	for _ in $(seq 300); do
 		grep -q "remote address" "$cli" && break
 		sleep 0.2
 	done
-	sleep 3
+	sleep "$secs"
 	echo 0 >"$knob"
 	echo 0 >"$wknob"
 	wait "$cpid"
 	rc_c=$?
 	wait "$spid"
 	rc_s=$?
-	echo "--- client:"; cat "$cli"; echo "--- server:"; cat "$srv"
+	echo "--- client:"; tail -n 20 "$cli"; echo "--- server:"; tail -n 20 "$srv"
 	echo "client rc $rc_c, server rc $rc_s"
 	[ "$rc_c" -eq 0 ] && [ "$rc_s" -eq 0 ]
 }
+pp="ibv_rc_pingpong -d rxe0 -g $gidx -p 18903 -c -o -s 4096 -n 300"
 r0=$(cnt send_rnr_err)
-tap_check "RC pingpong through a 3 s outage of ODP stores, 4 KiB x 300, validated" storm
+tap_check "RC pingpong through a 3 s outage of ODP stores, 4 KiB x 300, validated" \
+	outage 18903 3 1 "$pp" "$pp $MY_IP"
 r1=$(cnt send_rnr_err)
 tap_check "responder answered RNR NAKs during the outage (send_rnr_err $r0 -> $r1)" test "$r1" -gt "$r0"
 tap_check "no retry or RNR-retry exhaustion" \
 	sh -c "[ \$(cat $hc/retry_exceeded_err) -eq 0 ] && [ \$(cat $hc/retry_rnr_exceeded_err) -eq 0 ]"
 for c in "$hc"/odp_* "$hc"/send_rnr_err "$hc"/rcvd_rnr_err; do tap_diag "${c##*/} $(cat "$c")"; done
-# readstorm: ib_read_bw, the server's (responder's) MR on demand, the
-# client's pinned (so only the responder's reads fail), QP timeout 10
-# (4 ms: one jiffy); every ODP access fails for 2 s after connection.
-readstorm() {
-	local srv=$RESULTS/rs-srv.out cli=$RESULTS/rs-cli.out spid cpid rc_s rc_c
-	stdbuf -oL timeout 150 ib_read_bw -d rxe0 -x "$gidx" -p 18904 -F --odp -s 65536 -n 100 >"$srv" 2>&1 &
-	spid=$!
-	for _ in $(seq 100); do
-		ss -ltn 2>/dev/null | grep -q ":18904 " && break
-		sleep 0.2
-	done
-	echo 1 >"$knob"
-	stdbuf -oL timeout 140 ib_read_bw -d rxe0 -x "$gidx" -p 18904 -F -s 65536 -n 100 -u 10 "$MY_IP" >"$cli" 2>&1 &
-	cpid=$!
-	for _ in $(seq 300); do
-		grep -q "remote address" "$cli" && break
-		sleep 0.2
-	done
-	sleep 2
-	echo 0 >"$knob"
-	wait "$cpid"
-	rc_c=$?
-	wait "$spid"
-	rc_s=$?
-	echo "--- client:"; tail -n 4 "$cli"; echo "--- server:"; tail -n 4 "$srv"
-	echo "client rc $rc_c, server rc $rc_s"
-	[ "$rc_c" -eq 0 ] && [ "$rc_s" -eq 0 ]
-}
+# READs: the server's (responder's) MR on demand, the client's pinned (so
+# only the responder's reads fail), the client's QP timeout 10 (4 ms: one
+# jiffy); every ODP access fails for 2 s after connection.
+rb="ib_read_bw -d rxe0 -x $gidx -p 18904 -F -s 65536 -n 100"
 k0=$(cnt dup_read_skipped)
-tap_check "64 KiB READs x 100 from an ODP MR through a 2 s outage, 4 ms timeout, complete" readstorm
+tap_check "64 KiB READs x 100 from an ODP MR through a 2 s outage, 4 ms timeout, complete" \
+	outage 18904 2 0 "$rb --odp" "$rb -u 10 $MY_IP"
 k1=$(cnt dup_read_skipped)
 tap_diag "completer_retry_err $(cnt completer_retry_err) duplicate_request $(cnt duplicate_request) send_rnr_err $(cnt send_rnr_err)"
 tap_check "superseded duplicate READs skipped (dup_read_skipped $k0 -> $k1), no retry exhaustion" \
