@@ -33,6 +33,17 @@ static void test_next_add(void)
 	       "PSN add wraps modulo 2^24");
 }
 
+static void test_msg_npsn(void)
+{
+	tap_ok(rxe_msg_npsn(0, 1024) == 1 && rxe_msg_npsn(1, 1024) == 1 &&
+	       rxe_msg_npsn(1024, 1024) == 1 && rxe_msg_npsn(1025, 1024) == 2 &&
+	       rxe_msg_npsn(65536, 1024) == 64 && rxe_msg_npsn(65537, 256) == 257,
+	       "message PSNs: one per MTU-sized packet, one for an empty message");
+	tap_ok(rxe_msg_npsn(0x80000000u, 256) == 0x800000 &&
+	       rxe_msg_npsn(0xffffffffu, 4096) == 0x100000,
+	       "message PSNs: 2 GiB and 4 GiB - 1 without overflow");
+}
+
 static void test_compare(void)
 {
 	unsigned int bad = 0;
@@ -141,6 +152,7 @@ static void test_ack_timeout(void)
 int main(void)
 {
 	test_next_add();
+	test_msg_npsn();
 	test_compare();
 	test_window();
 	test_pad();

@@ -400,7 +400,7 @@ static enum ib_wc_status rxe_req_rc_packet(struct rxe_qp *qp,
 		last = true;
 		n = 0;
 		if (info->flags & RXE_WRF_READ)
-			npsn = len - off > mtu ? DIV_ROUND_UP(len - off, mtu) : 1;
+			npsn = rxe_msg_npsn(len - off, mtu);
 	} else {
 		n = min(mtu, len - off);
 		first = off == 0;

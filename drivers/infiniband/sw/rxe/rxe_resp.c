@@ -24,13 +24,14 @@
  * posted, and class C NAKs (invalid request, remote access, remote
  * operation), after which the QP is in error.  Duplicates are re-ACKed,
  * duplicate reads re-executed unless a later retransmission queued behind
- * them asks again (rxe_resp_read_superseded()); a duplicate atomic is answered with the
- * original value its first execution returned (qp->atomic_res, the last
- * RXE_ATOMIC_RES atomics) and never executed twice; one older than that is
- * dropped.  UC drops what RC would NAK and stays usable: the packet and
- * the rest of its message are dropped (rcvd_uc_dropped), a receive WQE
- * the message had taken completes in error, and the next message starts
- * afresh; so does a message whose end was lost.  Errors of the receive WQE
+ * them asks again (rxe_resp_read_superseded()); a duplicate atomic is
+ * answered with the original value its first execution returned
+ * (qp->atomic_res, the last RXE_ATOMIC_RES atomics) and never executed
+ * twice; one older than that is dropped.  UC drops what RC would NAK and
+ * stays usable: the packet and the rest of its message are dropped
+ * (rcvd_uc_dropped), a receive WQE the message had taken completes in
+ * error, and the next message starts afresh; so does a message whose end
+ * was lost.  Errors of the receive WQE
  * itself (a SEND longer than its buffer, a bad local key in it) complete
  * it in error and put a UC QP in error too, as on stock rxe.
  */
@@ -484,7 +485,7 @@ static int rxe_resp_read(struct rxe_qp *qp, struct sk_buff *req, u32 *npsn)
 		if (!mr)
 			return RXE_AETH_NAK_REM_ACCESS;
 	}
-	*npsn = len > mtu ? DIV_ROUND_UP(len, mtu) : 1;
+	*npsn = rxe_msg_npsn(len, mtu);
 	/* Go on where an earlier call stopped. */
 	done = min(pkt->rd_sent, *npsn - 1);
 	start = done;
@@ -867,12 +868,12 @@ static void rxe_resp_rnr_nak(struct rxe_qp *qp, u32 psn)
 static u32 rxe_resp_req_span(struct rxe_qp *qp, struct sk_buff *skb)
 {
 	u8 op = rxe_pkt(skb)->opcode;
-	u32 len, mtu = rxe_qp_mtu(qp);
 
 	if (!(rxe_op_flags(op) & RXE_OPF_READ))
 		return 1;
-	len = rxe_reth_len(skb->data + rxe_op_hdr_off(op, RXE_HDR_RETH));
-	return len > mtu ? DIV_ROUND_UP(len, mtu) : 1;
+	return rxe_msg_npsn(rxe_reth_len(skb->data +
+					 rxe_op_hdr_off(op, RXE_HDR_RETH)),
+			    rxe_qp_mtu(qp));
 }
 
 /*

@@ -538,6 +538,15 @@ static inline u32 rxe_psn_next(u32 psn)
 }
 
 /*
+ * PSNs a message of @len bytes takes at path MTU @mtu: one per packet, and
+ * one for an empty message.  For a READ, the number of responses.
+ */
+static inline u32 rxe_msg_npsn(u32 len, u32 mtu)
+{
+	return len ? (len - 1) / mtu + 1 : 1;
+}
+
+/*
  * Order two PSNs: the 32-bit difference shifted left by 8 and read as
  * signed.  Positive if @a is after @b, negative if before, 0 if equal;
  * meaningful while they are less than 2^23 apart.
