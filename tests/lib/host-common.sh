@@ -12,10 +12,14 @@ die() { log "error: $*"; exit 1; }
 # Install Debian packages that are missing (checked with dpkg-query), quietly.
 # Usage: ensure_pkgs pkg...
 ensure_pkgs() {
-	local missing=()
-	# One dpkg-query for all of them; anything not reported as installed is missing.
+	local missing=() p
+	# One dpkg-query for all of them; anything not reported as installed is
+	# missing.  dpkg-query exits 1 when it knows none of some names (a package
+	# never installed here); under the callers' errexit+pipefail that would
+	# end the subshell before the printf, inverting the answer, hence || true.
 	mapfile -t missing < <(
-		{ dpkg-query -W -f='${Package} ${Status}\n' "$@" 2>/dev/null | awk '/ install ok installed$/ { print $1 }'
+		{ { dpkg-query -W -f='${Package} ${Status}\n' "$@" 2>/dev/null || true; } |
+			awk '/ install ok installed$/ { print $1 }'
 		  printf '%s\n' "$@"; } | sort | uniq -u)
 	[ ${#missing[@]} -eq 0 ] && return 0
 	[ "$(id -u)" = 0 ] || die "missing packages (need root to install): ${missing[*]}"
@@ -26,6 +30,10 @@ ensure_pkgs() {
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 			"${missing[@]}" >&2 || die "apt-get install ${missing[*]} failed"
 	fi
+	for p in "${missing[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q ' installed$' ||
+			die "package $p is still not installed after apt-get install"
+	done
 }
 
 # Print the Debian archive URL that this host's apt uses for the main suite
