@@ -251,7 +251,10 @@ struct rxe_atomic_res {
  * @released: completed when @ref reaches zero.
  * @state_lock: protects @attr and @av.  Never held across a sleep, nor
  *	while flushing the rings or posting CQEs.  The transport reads
- *	@attr.dest_qp_num without it (set before RTR, constant after).
+ *	@attr.dest_qp_num without it (set before RTR, constant after), and
+ *	@attr.qp_state, @attr.path_mtu and @attr.timeout as snapshots
+ *	(rxe_qp_state(), rxe_qp_mtu(), rxe_req_arm_timer(); writers
+ *	WRITE_ONCE() them under the lock).
  * @attr: current attributes, as query_qp reports them.
  * @sq: send WQE ring (absent, .buf NULL, for none).
  * @rq: receive WQE ring (absent when the QP uses an SRQ).
@@ -661,7 +664,19 @@ void rxe_av_to_attr(const struct rxe_av *av, struct rdma_ah_attr *attr);
 extern const struct ib_device_ops rxe_qp_ops;
 struct rxe_qp *rxe_qp_get(struct rxe_dev *rdev, u32 qpn);
 void rxe_qp_put(struct rxe_qp *qp);
-enum ib_qp_state rxe_qp_state(struct rxe_qp *qp);
+
+/*
+ * The QP's state as a snapshot, without qp->state_lock: the transport
+ * asks several times per packet, and the lock would give no more than a
+ * snapshot either (the state may change as soon as it is dropped).  A
+ * change that matters is followed by a kick or a flush, so a run that read
+ * the old value is followed by one that reads the new.
+ */
+static inline enum ib_qp_state rxe_qp_state(const struct rxe_qp *qp)
+{
+	return READ_ONCE(qp->attr.qp_state);
+}
+
 void rxe_qp_flush_sq(struct rxe_qp *qp);
 void rxe_qp_set_error(struct rxe_qp *qp);
 void rxe_qp_set_fatal(struct rxe_qp *qp);

@@ -63,9 +63,11 @@ static void rxe_comp_alive(struct rxe_qp *qp)
 	qp->retry_left = qp->attr.retry_cnt;
 	qp->rnr_left = qp->attr.rnr_retry;
 	spin_unlock_irqrestore(&qp->state_lock, flags);
-	del_timer(&qp->retry_timer);
+	/* mod_timer() re-arms a pending timer: no del_timer() first. */
 	if (qp->sq.cons != qp->req_next)
 		rxe_req_arm_timer(qp);
+	else
+		del_timer(&qp->retry_timer);
 }
 
 /*
@@ -292,6 +294,9 @@ bool rxe_completer(struct rxe_qp *qp)
 	u8 kind, syn;
 
 	if (test_bit(RXE_DEFER_COMP, &qp->odp_defer))
+		return false;
+	/* Most rounds find nothing: look before taking the queue's lock. */
+	if (skb_queue_empty_lockless(&qp->resp_pkts))
 		return false;
 	skb = skb_dequeue(&qp->resp_pkts);
 	if (!skb)

@@ -173,17 +173,6 @@ static void rxe_qp_event(struct rxe_qp *qp, enum ib_event_type type)
 		qp->ibqp.event_handler(&ev, qp->ibqp.qp_context);
 }
 
-enum ib_qp_state rxe_qp_state(struct rxe_qp *qp)
-{
-	unsigned long flags;
-	enum ib_qp_state s;
-
-	spin_lock_irqsave(&qp->state_lock, flags);
-	s = qp->attr.qp_state;
-	spin_unlock_irqrestore(&qp->state_lock, flags);
-	return s;
-}
-
 static int rxe_qp_check_cap(struct rxe_dev *rdev, struct ib_qp_cap *cap,
 			    bool has_srq)
 {
@@ -406,9 +395,9 @@ static void rxe_qp_apply_attr(struct rxe_qp *qp, struct ib_qp_attr *attr,
 	if (mask & IB_QP_QKEY)
 		a->qkey = attr->qkey;
 	if (mask & IB_QP_PATH_MTU)
-		a->path_mtu = attr->path_mtu;
+		WRITE_ONCE(a->path_mtu, attr->path_mtu);
 	if (mask & IB_QP_TIMEOUT)
-		a->timeout = attr->timeout;
+		WRITE_ONCE(a->timeout, attr->timeout);
 	if (mask & IB_QP_RETRY_CNT)
 		a->retry_cnt = attr->retry_cnt;
 	if (mask & IB_QP_RNR_RETRY)
@@ -466,7 +455,7 @@ static int rxe_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr,
 	rxe_qp_apply_attr(qp, attr, mask);
 	if (mask & IB_QP_AV)
 		qp->av = av;
-	qp->attr.qp_state = next;
+	WRITE_ONCE(qp->attr.qp_state, next);
 	qp->attr.cur_qp_state = next;
 	if (next == IB_QPS_SQD) {
 		/* Nothing is in flight until the transport runs the SQ. */
@@ -501,7 +490,7 @@ static void rxe_qp_move_to_error(struct rxe_qp *qp, bool fatal)
 
 	spin_lock_irqsave(&qp->state_lock, flags);
 	was_err = qp->attr.qp_state == IB_QPS_ERR;
-	qp->attr.qp_state = IB_QPS_ERR;
+	WRITE_ONCE(qp->attr.qp_state, IB_QPS_ERR);
 	qp->attr.cur_qp_state = IB_QPS_ERR;
 	spin_unlock_irqrestore(&qp->state_lock, flags);
 	if (was_err)

@@ -89,7 +89,8 @@ static inline u32 rxe_queue_prod(const struct rxe_queue *q)
 		/* Pairs with the producer's release: slots are visible. */
 		return smp_load_acquire(&q->buf->producer_index) &
 		       q->index_mask;
-	return q->prod;
+	/* May be read without the owner's lock, as a snapshot. */
+	return READ_ONCE(q->prod);
 }
 
 /* Current consumer index, masked, whoever owns it. */
@@ -99,7 +100,7 @@ static inline u32 rxe_queue_cons(const struct rxe_queue *q)
 		/* Pairs with the consumer's release: slots are free. */
 		return smp_load_acquire(&q->buf->consumer_index) &
 		       q->index_mask;
-	return q->cons;
+	return READ_ONCE(q->cons);
 }
 
 static inline u32 rxe_queue_count(const struct rxe_queue *q)
@@ -137,7 +138,7 @@ static inline void *rxe_queue_consumer_slot(const struct rxe_queue *q)
 /* Publish one produced slot; its contents are visible before the index. */
 static inline void rxe_queue_advance_prod(struct rxe_queue *q)
 {
-	q->prod = (q->prod + 1) & q->index_mask;
+	WRITE_ONCE(q->prod, (q->prod + 1) & q->index_mask);
 	/* Slot contents before the index; pairs with the reader's acquire. */
 	smp_store_release(&q->buf->producer_index, q->prod);
 }
@@ -145,7 +146,7 @@ static inline void rxe_queue_advance_prod(struct rxe_queue *q)
 /* Retire the oldest entry. */
 static inline void rxe_queue_advance_cons(struct rxe_queue *q)
 {
-	q->cons = (q->cons + 1) & q->index_mask;
+	WRITE_ONCE(q->cons, (q->cons + 1) & q->index_mask);
 	/* Done reading the slot before it is handed back. */
 	smp_store_release(&q->buf->consumer_index, q->cons);
 }

@@ -213,16 +213,10 @@ static enum ib_wc_status rxe_req_ud(struct rxe_qp *qp,
 	return IB_WC_SUCCESS;
 }
 
-/* Bytes (RC/UC) per packet of this QP. */
+/* Bytes (RC/UC) per packet of this QP (a snapshot, see rxe_qp_state()). */
 u32 rxe_qp_mtu(struct rxe_qp *qp)
 {
-	unsigned long flags;
-	enum ib_mtu mtu;
-
-	spin_lock_irqsave(&qp->state_lock, flags);
-	mtu = qp->attr.path_mtu;
-	spin_unlock_irqrestore(&qp->state_lock, flags);
-	return ib_mtu_enum_to_int(mtu);
+	return ib_mtu_enum_to_int(READ_ONCE(qp->attr.path_mtu));
 }
 
 /* The connected QP's destination. */
@@ -314,16 +308,12 @@ static enum ib_wc_status rxe_req_local(struct rxe_qp *qp,
  */
 void rxe_req_arm_timer(struct rxe_qp *qp)
 {
-	unsigned long flags;
 	u64 ns;
-	u8 t;
 
 	if (qp->ibqp.qp_type != IB_QPT_RC)
 		return;
-	spin_lock_irqsave(&qp->state_lock, flags);
-	t = qp->attr.timeout;
-	spin_unlock_irqrestore(&qp->state_lock, flags);
-	ns = rxe_ack_timeout_ns(t);
+	/* A snapshot, as rxe_qp_state(); modify_qp WRITE_ONCE()s it. */
+	ns = rxe_ack_timeout_ns(READ_ONCE(qp->attr.timeout));
 	if (ns)
 		mod_timer(&qp->retry_timer,
 			  jiffies + max_t(unsigned long, 1, nsecs_to_jiffies(ns)));
@@ -532,6 +522,13 @@ static bool rxe_requester_rc(struct rxe_qp *qp)
 		rxe_req_timeout(qp);
 	if (qp->req_hold || state != IB_QPS_RTS)
 		return false;
+	/*
+	 * Nothing posted beyond what went out: most rounds end here, without
+	 * the lock.  A post after this look is followed by a doorbell or a
+	 * kick, which runs the transport again.
+	 */
+	if (qp->req_next == rxe_queue_prod(&qp->sq))
+		return false;
 
 	spin_lock_irqsave(&qp->sq_lock, flags);
 	idx = qp->req_next;
@@ -617,7 +614,7 @@ bool rxe_requester(struct rxe_qp *qp)
 		rxe_qp_flush_sq(qp);
 		return false;
 	}
-	if (state != IB_QPS_RTS)
+	if (state != IB_QPS_RTS || rxe_queue_empty(&qp->sq))
 		return false;
 
 	spin_lock_irqsave(&qp->sq_lock, flags);

@@ -325,6 +325,9 @@ bool rxe_responder(struct rxe_qp *qp)
 
 	if (test_bit(RXE_DEFER_RESP, &qp->odp_defer))
 		return false;
+	/* Most rounds find nothing: look before taking the queue's lock. */
+	if (skb_queue_empty_lockless(&qp->req_pkts))
+		return false;
 	skb = skb_dequeue(&qp->req_pkts);
 	if (!skb)
 		return false;
