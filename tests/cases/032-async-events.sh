@@ -23,6 +23,12 @@
 #  - uc-rnr (ours only; stock 6.1 fails it, so its result is only shown):
 #    a UC WRITE with immediate that finds no receive is dropped and a good
 #    WRITE after it lands.
+#  - uc-loss (ours only: it loses packets with our transmit fault
+#    injection): a UC SEND and a UC WRITE with immediate that lose their
+#    middle packet complete nothing on the receiver; the receive the broken
+#    SEND was filling serves the next SEND, which lands intact; the next
+#    WRITE with immediate completes its receive; out_of_seq_request counts
+#    the two gaps.
 # Both implementations must pass every check (stock is the reference).
 # topology: one
 # impl: none
@@ -33,7 +39,7 @@ VE=$REPO/userspace/verbsev/verbsev
 OUT=$RESULTS/async-events
 mkdir -p "$OUT"
 
-tap_plan 18
+tap_plan 19
 [ -x "$VE" ] || tap_bail "$VE is not built (make userspace)"
 
 # verbsev IMPL MODE: run one check; its output is the diagnostics
@@ -64,6 +70,9 @@ for impl in stock ours; do
 			test "$((ucd1 - ucd0))" = 8
 		tap_check "ours: a UC WRITE with immediate that finds no receive is dropped, the next WRITE lands (verbsev uc-rnr)" \
 			verbsev $impl uc-rnr
+		mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+		tap_check "ours: a UC message that lost a packet completes nothing, its receive serves the next message (verbsev uc-loss)" \
+			verbsev $impl uc-loss
 	else
 		verbsev $impl uc-rnr >/dev/null
 		tap_diag "stock: verbsev uc-rnr: $(tail -n 1 "$OUT/stock-uc-rnr.log") (not asserted: stock 6.1 drops the UC messages that follow)"

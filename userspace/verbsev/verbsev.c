@@ -55,6 +55,16 @@
  *	RTS.  (Stock 6.1 fails this: its UC responder then drops the messages
  *	that follow as out of sequence.)
  *
+ *   verbsev -d DEV uc-loss
+ *	Ours only (its transmit fault injection in <debugfs>/rdma_rxe).  The
+ *	same UC pair: a 3000-byte SEND loses its middle packet; it must
+ *	complete nothing on the receiver, and the next SEND must complete the
+ *	receive the broken one had been filling, with its own bytes; a third
+ *	lands in the next receive.  Then a 3000-byte WRITE with immediate
+ *	loses its middle packet: no completion; the next one completes the
+ *	receive and its bytes land.  out_of_seq_request grows by the 2 gaps and
+ *	both QPs stay in RTS.
+ *
  * Output: "ok: ..." or "FAIL: ..." per check, "verbsev: PASS" or
  * "verbsev: FAIL (N)" last.  Exit status 0 only if every check passed.
  */
@@ -1111,10 +1121,232 @@ out:
 	return 0;
 }
 
+/*
+ * uc-loss: our transmit fault injection (<debugfs>/rdma_rxe, ours only)
+ * loses one packet in the middle of a UC message.
+ */
+#define RXE_DBG		"/sys/kernel/debug/rdma_rxe"
+#define UC_SEND_MIDDLE	0x21
+#define UC_WRITE_MIDDLE	0x27
+
+static long read_num(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static void write_num(const char *path, long v)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fprintf(f, "%ld\n", v) < 0 || fclose(f))
+		die("writing %ld to %s: %s", v, path, strerror(errno));
+}
+
+/* Lose every packet of BTH opcode @op we send from now on (0: stop). */
+static void lose_opcode(int op)
+{
+	write_num(RXE_DBG "/xmit_drop_every", 0);
+	if (op) {
+		write_num(RXE_DBG "/xmit_drop_opcode", op);
+		write_num(RXE_DBG "/xmit_drop_every", 1);
+	}
+}
+
+static long hw_counter(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path),
+		 "/sys/class/infiniband/%s/ports/1/hw_counters/%s", dev_name,
+		 name);
+	return read_num(path);
+}
+
+/* Completions that turn up on @cq within @ms milliseconds. */
+static int poll_quiet(struct ibv_cq *cq, struct ibv_wc *wc, int max, int ms)
+{
+	double end = now() + ms / 1000.0;
+	int got = 0, r;
+
+	while (now() < end && got < max) {
+		r = ibv_poll_cq(cq, max - got, wc + got);
+		if (r < 0)
+			die("ibv_poll_cq: %d", r);
+		got += r;
+		usleep(1000);
+	}
+	return got;
+}
+
+static void uc_recv(struct ibv_qp *b, struct ibv_mr *mr, size_t off,
+		    uint32_t len, uint64_t id)
+{
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)mr->addr + off,
+		.length = len,
+		.lkey = mr->lkey,
+	};
+	struct ibv_recv_wr wr = { .wr_id = id, .sg_list = &sge, .num_sge = 1 };
+	struct ibv_recv_wr *bad;
+
+	if (ibv_post_recv(b, &wr, &bad))
+		die("ibv_post_recv: %s", strerror(errno));
+}
+
+/*
+ * One UC message of @len bytes with pattern @seq whose middle packet is
+ * lost on the way: the send side completes successfully (UC has no ACK),
+ * and the receiver must show nothing for it.
+ */
+static void uc_lost_msg(struct ibv_qp *a, struct ibv_cq *cq_a,
+			struct ibv_cq *cq_b, struct ibv_mr *src,
+			enum ibv_wr_opcode op, int lose, uint32_t len,
+			uint32_t rkey, uint64_t raddr, unsigned int seq,
+			const char *what)
+{
+	long lost0 = read_num(RXE_DBG "/xmit_dropped");
+	struct ibv_wc wc[2];
+	int st, n;
+
+	fill_pat(src->addr, len, seq);
+	lose_opcode(lose);
+	st = uc_post(a, cq_a, src, op, len, rkey, raddr, seq);
+	lose_opcode(0);
+	check(st == IBV_WC_SUCCESS, "%s, middle packet lost: send completion %s",
+	      what, st < 0 ? "missing" : ibv_wc_status_str(st));
+	check(read_num(RXE_DBG "/xmit_dropped") == lost0 + 1,
+	      "%s: exactly one packet was lost (xmit_dropped %ld -> %ld)", what,
+	      lost0, read_num(RXE_DBG "/xmit_dropped"));
+	n = poll_quiet(cq_b, wc, 2, 300);
+	check(n == 0, "%s: no receive completion for the broken message (%d%s%s)",
+	      what, n, n ? ", status " : "",
+	      n ? ibv_wc_status_str(wc[0].status) : "");
+}
+
+static int run_uc_loss(void)
+{
+	struct ibv_context *ctx = open_dev();
+	struct ibv_qp_init_attr ia = {
+		.cap = { .max_send_wr = 8, .max_recv_wr = 8,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+		.qp_type = IBV_QPT_UC,
+	};
+	int acc = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE;
+	unsigned char *want, *d, *sbuf, *dbuf;
+	struct ibv_mr *src, *dst;
+	struct ibv_cq *cq_a, *cq_b;
+	struct ibv_qp *a, *b;
+	struct ibv_wc wc[2];
+	union ibv_gid gid;
+	struct ibv_pd *pd;
+	long oos0, oos1;
+	int gidx, n, st;
+
+	if (read_num(RXE_DBG "/xmit_dropped") < 0)
+		die("%s/xmit_dropped not readable (ours only, debugfs mounted?)",
+		    RXE_DBG);
+	gidx = find_gid(ctx, &gid);
+	if (gidx < 0)
+		die("no RoCE v2 GID on %s", dev_name);
+	pd = ibv_alloc_pd(ctx);
+	cq_a = ibv_create_cq(ctx, 16, NULL, NULL, 0);
+	cq_b = ibv_create_cq(ctx, 16, NULL, NULL, 0);
+	if (!pd || !cq_a || !cq_b)
+		die("PD/CQ: %s", strerror(errno));
+	want = calloc(1, UC_BUF);
+	sbuf = calloc(1, UC_BUF);
+	dbuf = calloc(1, UC_BUF);
+	if (!sbuf || !dbuf || !want)
+		die("calloc: %s", strerror(errno));
+	src = ibv_reg_mr(pd, sbuf, UC_BUF, acc);
+	dst = ibv_reg_mr(pd, dbuf, UC_BUF, acc);
+	if (!src || !dst)
+		die("MRs/buffers: %s", strerror(errno));
+	d = dst->addr;
+	make_pair(pd, &ia, cq_a, cq_b, gidx, &gid, &a, &b);
+	oos0 = hw_counter("out_of_seq_request");
+
+	/* SEND: 3000 bytes are 3 packets at MTU 1024 (FIRST, MIDDLE, LAST) */
+	uc_recv(b, dst, 0, 4096, 300);
+	uc_recv(b, dst, 8192, 4096, 301);
+	uc_lost_msg(a, cq_a, cq_b, src, IBV_WR_SEND, UC_SEND_MIDDLE, 3000, 0,
+		    0, 20, "3000-byte SEND");
+	fill_pat(src->addr, 2500, 21);
+	memcpy(want, src->addr, 2500);
+	st = uc_post(a, cq_a, src, IBV_WR_SEND, 2500, 0, 0, 21);
+	check(st == IBV_WC_SUCCESS, "the next SEND (2500 bytes): send completion %s",
+	      st < 0 ? "missing" : ibv_wc_status_str(st));
+	n = poll_n(cq_b, wc, 1);
+	check(n == 1 && wc[0].wr_id == 300 && wc[0].status == IBV_WC_SUCCESS &&
+	      wc[0].opcode == IBV_WC_RECV && wc[0].byte_len == 2500,
+	      "it completes the first receive, the one the broken SEND had been filling (wr_id %llu, %s, %u bytes)",
+	      n ? (unsigned long long)wc[0].wr_id : 0ULL,
+	      n ? ibv_wc_status_str(wc[0].status) : "no completion",
+	      n ? wc[0].byte_len : 0);
+	check(!memcmp(d, want, 2500), "its 2500 bytes are the second SEND's");
+	fill_pat(src->addr, 100, 22);
+	memcpy(want, src->addr, 100);
+	st = uc_post(a, cq_a, src, IBV_WR_SEND, 100, 0, 0, 22);
+	n = poll_n(cq_b, wc, 1);
+	check(st == IBV_WC_SUCCESS && n == 1 && wc[0].wr_id == 301 &&
+	      wc[0].status == IBV_WC_SUCCESS && wc[0].byte_len == 100 &&
+	      !memcmp(d + 8192, want, 100),
+	      "a third SEND (100 bytes) lands intact in the second receive");
+
+	/* WRITE with immediate: the receive is consumed by its last packet */
+	memset(d, 0, UC_BUF);
+	uc_recv(b, dst, 0, 64, 302);
+	uc_lost_msg(a, cq_a, cq_b, src, IBV_WR_RDMA_WRITE_WITH_IMM,
+		    UC_WRITE_MIDDLE, 3000, dst->rkey, (uintptr_t)d + 4096, 23,
+		    "3000-byte WRITE with immediate");
+	fill_pat(src->addr, 3000, 24);
+	memcpy(want, src->addr, 3000);
+	st = uc_post(a, cq_a, src, IBV_WR_RDMA_WRITE_WITH_IMM, 3000,
+		     dst->rkey, (uintptr_t)d + 4096, 24);
+	n = poll_n(cq_b, wc, 1);
+	check(st == IBV_WC_SUCCESS && n == 1 && wc[0].wr_id == 302 &&
+	      wc[0].status == IBV_WC_SUCCESS &&
+	      wc[0].opcode == IBV_WC_RECV_RDMA_WITH_IMM &&
+	      wc[0].byte_len == 3000,
+	      "the next WRITE with immediate completes the receive (%s, %u bytes)",
+	      n ? ibv_wc_status_str(wc[0].status) : "no completion",
+	      n ? wc[0].byte_len : 0);
+	check(!memcmp(d + 4096, want, 3000),
+	      "its 3000 bytes landed over the broken WRITE's");
+
+	oos1 = hw_counter("out_of_seq_request");
+	check(oos0 >= 0 && oos1 - oos0 == 2,
+	      "out_of_seq_request grew by the 2 PSN gaps (%ld -> %ld)", oos0, oos1);
+	check(qp_state(b) == IBV_QPS_RTS && qp_state(a) == IBV_QPS_RTS,
+	      "both UC QPs are still in RTS (%d, %d)", qp_state(a),
+	      qp_state(b));
+
+	ibv_destroy_qp(a);
+	ibv_destroy_qp(b);
+	ibv_destroy_cq(cq_a);
+	ibv_destroy_cq(cq_b);
+	ibv_dereg_mr(src);
+	ibv_dereg_mr(dst);
+	ibv_dealloc_pd(pd);
+	ibv_close_device(ctx);
+	free(sbuf);
+	free(dbuf);
+	free(want);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: verbsev -d DEV [-t WAIT_SECS] [-T HOLD_SECS] "
-		"hold|srq-limit|cq-overflow|send-inv|uc-errors|uc-rnr\n");
+		"hold|srq-limit|cq-overflow|send-inv|uc-errors|uc-rnr|uc-loss\n");
 	exit(2);
 }
 
@@ -1153,6 +1385,8 @@ int main(int argc, char **argv)
 		run_uc(false);
 	else if (!strcmp(mode, "uc-rnr"))
 		run_uc(true);
+	else if (!strcmp(mode, "uc-loss"))
+		run_uc_loss();
 	else
 		usage();
 	if (failures)

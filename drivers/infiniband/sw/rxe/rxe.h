@@ -318,8 +318,10 @@ struct rxe_atomic_res {
  * @resp_va: its next address.  @resp_rkey: its rkey.
  * @resp_left: its bytes still to come.
  * @resp_restart: the first packet of the SEND filling @resp_wqe was
- *	deferred (ODP, see below): the WQE is taken but nothing is placed, and
- *	the retransmitted first packet starts it again.
+ *	deferred (ODP, see below), or a UC message filling it lost a packet
+ *	(rxe_resp_uc_lost()): the WQE is taken but counts as empty, and the
+ *	next first packet (the retransmitted one, or UC's next message)
+ *	fills it from the start.
  * @resp_ud_held: UD/GSI: @resp_wqe holds a receive WQE taken for a packet
  *	whose placement was deferred; the next packet uses it.
  * @rd_idx: SQ index of the RDMA READ whose responses @rd_next tracks, valid

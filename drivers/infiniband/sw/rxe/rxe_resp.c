@@ -30,8 +30,9 @@
  * twice; one older than that is dropped.  UC drops what RC would NAK and
  * stays usable: the packet and the rest of its message are dropped
  * (rcvd_uc_dropped), a receive WQE the message had taken completes in
- * error, and the next message starts afresh; so does a message whose end
- * was lost.  Errors of the receive WQE
+ * error, and the next message starts afresh.  A message that lost a packet
+ * is dropped silently: the receive WQE it was filling completes nothing and
+ * serves the next message (rxe_resp_uc_lost()).  Errors of the receive WQE
  * itself (a SEND longer than its buffer, a bad local key in it) complete
  * it in error and put a UC QP in error too, as on stock rxe.
  */
@@ -446,6 +447,27 @@ static void rxe_resp_uc_end_msg(struct rxe_qp *qp, struct sk_buff *skb,
 		rxe_resp_recv_cqe(qp, skb, status, false);
 }
 
+/*
+ * UC, a packet of the message in progress was lost (a PSN gap): the
+ * message is dropped silently, as the IBTA has a UC responder do.  A
+ * receive WQE that a SEND (or a WRITE with immediate) was filling is not
+ * completed: it stays taken and the next message fills it from its start
+ * (the resp_restart state the ODP path uses), over the bytes the lost one
+ * had placed.  The packets left of the lost message find no message in
+ * progress and are dropped one by one (rcvd_uc_dropped).
+ */
+static void rxe_resp_uc_lost(struct rxe_qp *qp, struct sk_buff *skb)
+{
+	qp->resp_psn = rxe_psn_next(rxe_pkt(skb)->psn);
+	qp->resp_wr_active = false;
+	if (qp->resp_busy) {
+		qp->resp_restart = true;
+		qp->resp_cur = 0;
+		qp->resp_off = 0;
+		qp->resp_len = 0;
+	}
+}
+
 static bool rxe_qp_access(struct rxe_qp *qp, int access)
 {
 	unsigned long flags;
@@ -622,6 +644,7 @@ static void rxe_resp_recv_cqe(struct rxe_qp *qp, struct sk_buff *skb,
 	u32 rkey = 0;
 
 	qp->resp_busy = false;
+	qp->resp_restart = false;
 	if (!rxe_resp_retire_wqe(qp, qp->resp_idx))
 		return;
 	/*
@@ -929,7 +952,7 @@ static bool rxe_resp_rc(struct rxe_qp *qp, struct sk_buff *skb)
 		rxe_counter_inc(rdev, RXE_CNT_OUT_OF_SEQ_REQ);
 		if (!rc) {
 			/* UC: a lost packet kills the message in progress. */
-			rxe_resp_uc_end_msg(qp, skb, IB_WC_LOC_LEN_ERR);
+			rxe_resp_uc_lost(qp, skb);
 			if (!(flags & RXE_OPF_START))
 				return true;
 			exp = pkt->psn;
