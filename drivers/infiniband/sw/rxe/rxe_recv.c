@@ -161,8 +161,10 @@ static void rxe_rcv_mcast(struct rxe_dev *rdev, struct sk_buff *skb,
 	struct sk_buff *copy;
 	int n, i;
 
+	/* No memory for the fan-out: dropped as by a full receive buffer. */
 	qps = kmalloc_array(RXE_MCAST_FANOUT, sizeof(*qps), GFP_ATOMIC);
 	if (!qps) {
+		rxe_counter_inc(rdev, RXE_CNT_RCVD_QUEUE_FULL);
 		kfree_skb(skb);
 		return;
 	}
@@ -174,6 +176,8 @@ static void rxe_rcv_mcast(struct rxe_dev *rdev, struct sk_buff *skb,
 		copy = i + 1 < n ? skb_clone(skb, GFP_ATOMIC) : skb;
 		if (copy)
 			rxe_rcv_qp(rdev, qps[i], copy);
+		else
+			rxe_counter_inc(rdev, RXE_CNT_RCVD_QUEUE_FULL);
 		rxe_qp_put(qps[i]);
 	}
 	if (!n)
