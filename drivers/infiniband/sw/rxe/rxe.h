@@ -252,10 +252,9 @@ struct rxe_atomic_res {
  * @state_lock: protects @attr and @av.  Never held across a sleep, nor
  *	while flushing the rings or posting CQEs.  The transport reads
  *	@attr.dest_qp_num without it (set before RTR, constant after), and
- *	@attr.qp_state, @attr.path_mtu, @attr.timeout, @attr.retry_cnt and
- *	@attr.rnr_retry as snapshots (rxe_qp_state(), rxe_qp_mtu(),
- *	rxe_req_arm_timer(), rxe_comp_alive(); writers WRITE_ONCE() them
- *	under the lock).
+ *	@attr.qp_state, @attr.path_mtu and @attr.timeout as snapshots
+ *	(rxe_qp_state(), rxe_qp_mtu(), rxe_req_arm_timer(); writers
+ *	WRITE_ONCE() them under the lock).
  * @attr: current attributes, as query_qp reports them.
  * @sq: send WQE ring (absent, .buf NULL, for none).
  * @rq: receive WQE ring (absent when the QP uses an SRQ).
@@ -307,11 +306,6 @@ struct rxe_atomic_res {
  * @req_off: bytes of that WQE already sent.
  * @req_hold: RNR back-off in progress: send nothing until @retry_timer.
  * @retry_timer: retransmission (and RNR back-off) timer; it only kicks.
- *	Armed lazily (rxe_req_arm_timer()): only when not pending, and never
- *	deleted when a response comes; on expiry the requester first checks
- *	@retry_stamp and waits out the rest if there was progress since.
- * @retry_stamp: jiffies of the last packet sent or response that made
- *	progress: the retransmission timeout counts from it.
  * @retry_due: bit 0 set by @retry_timer, consumed by the requester.
  * @retry_left: retries left (7: infinite).  @rnr_left: RNR retries left.
  * @resp_psn: next PSN the responder expects.  @resp_msn: its MSN.
@@ -395,7 +389,6 @@ struct rxe_qp {
 	u32 req_off;
 	bool req_hold;
 	struct timer_list retry_timer;
-	unsigned long retry_stamp;
 	unsigned long retry_due;
 	u8 retry_left;
 	u8 rnr_left;

@@ -57,15 +57,17 @@ static bool rxe_wqe_is_rd_atomic(const struct rxe_send_wqe *wqe)
  */
 static void rxe_comp_alive(struct rxe_qp *qp)
 {
-	/* Snapshots, see rxe_qp_state(); modify_qp WRITE_ONCE()s them. */
-	qp->retry_left = READ_ONCE(qp->attr.retry_cnt);
-	qp->rnr_left = READ_ONCE(qp->attr.rnr_retry);
-	/*
-	 * No del_timer() when nothing is left in flight: the timer, if it
-	 * fires, finds nothing to resend (rxe_req_timeout()).
-	 */
+	unsigned long flags;
+
+	spin_lock_irqsave(&qp->state_lock, flags);
+	qp->retry_left = qp->attr.retry_cnt;
+	qp->rnr_left = qp->attr.rnr_retry;
+	spin_unlock_irqrestore(&qp->state_lock, flags);
+	/* mod_timer() re-arms a pending timer: no del_timer() first. */
 	if (qp->sq.cons != qp->req_next)
 		rxe_req_arm_timer(qp);
+	else
+		del_timer(&qp->retry_timer);
 }
 
 /*

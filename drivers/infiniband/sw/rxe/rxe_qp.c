@@ -399,9 +399,9 @@ static void rxe_qp_apply_attr(struct rxe_qp *qp, struct ib_qp_attr *attr,
 	if (mask & IB_QP_TIMEOUT)
 		WRITE_ONCE(a->timeout, attr->timeout);
 	if (mask & IB_QP_RETRY_CNT)
-		WRITE_ONCE(a->retry_cnt, attr->retry_cnt);
+		a->retry_cnt = attr->retry_cnt;
 	if (mask & IB_QP_RNR_RETRY)
-		WRITE_ONCE(a->rnr_retry, attr->rnr_retry);
+		a->rnr_retry = attr->rnr_retry;
 	if (mask & IB_QP_RQ_PSN)
 		a->rq_psn = attr->rq_psn & 0xffffff;
 	if (mask & IB_QP_MAX_QP_RD_ATOMIC)

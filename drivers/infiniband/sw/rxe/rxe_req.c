@@ -299,46 +299,30 @@ static enum ib_wc_status rxe_req_local(struct rxe_qp *qp,
 	}
 }
 
-/* The QP's retransmission timeout in jiffies; 0: none (infinite). */
-static unsigned long rxe_req_timeout_jiffies(struct rxe_qp *qp)
-{
-	/* A snapshot, as rxe_qp_state(); modify_qp WRITE_ONCE()s it. */
-	u64 ns = rxe_ack_timeout_ns(READ_ONCE(qp->attr.timeout));
-
-	return ns ? max_t(unsigned long, 1, nsecs_to_jiffies(ns)) : 0;
-}
-
 /*
- * (Re)start the retransmission timeout (RC only): after each packet sent
- * and each response that made progress, so the timeout counts from the
- * last thing that happened.  A requester that is still sending (a rewind
+ * (Re)start the retransmission timer (RC only): after each packet sent and
+ * each response that made progress, so the timeout counts from the last
+ * thing that happened.  A requester that is still sending (a rewind
  * resending a long message, slowed by on-demand paging) cannot time
  * itself out and start over forever.
- *
- * Only qp->retry_stamp moves each time; the timer itself is armed only
- * when not pending (a timer operation per packet cost more than the rest
- * of a small message's path), and rxe_req_timeout() waits out what is
- * left of the timeout if the stamp moved after the timer was armed.
  */
 void rxe_req_arm_timer(struct rxe_qp *qp)
 {
-	unsigned long j;
+	u64 ns;
 
 	if (qp->ibqp.qp_type != IB_QPT_RC)
 		return;
-	j = rxe_req_timeout_jiffies(qp);
-	if (!j)
-		return;
-	qp->retry_stamp = jiffies;
-	if (!timer_pending(&qp->retry_timer))
-		mod_timer(&qp->retry_timer, qp->retry_stamp + j);
+	/* A snapshot, as rxe_qp_state(); modify_qp WRITE_ONCE()s it. */
+	ns = rxe_ack_timeout_ns(READ_ONCE(qp->attr.timeout));
+	if (ns)
+		mod_timer(&qp->retry_timer,
+			  jiffies + max_t(unsigned long, 1, nsecs_to_jiffies(ns)));
 }
 
 /* A retransmission timeout: rewind to the oldest unacknowledged PSN. */
 static void rxe_req_timeout(struct rxe_qp *qp)
 {
 	u32 cons = qp->sq.cons, psn;
-	unsigned long j;
 
 	if (qp->req_hold) {
 		/* RNR back-off over: resend what was refused. */
@@ -349,14 +333,6 @@ static void rxe_req_timeout(struct rxe_qp *qp)
 	}
 	if (!rxe_sq_in_flight(qp, cons) && !qp->req_off)
 		return;
-	/* Something happened since the timer was armed: wait the rest. */
-	j = rxe_req_timeout_jiffies(qp);
-	if (!j)
-		return;
-	if (time_before(jiffies, qp->retry_stamp + j)) {
-		mod_timer(&qp->retry_timer, qp->retry_stamp + j);
-		return;
-	}
 	if (!qp->retry_left) {
 		memcpy(qp->req_wqe, rxe_queue_slot(&qp->sq, cons),
 		       qp->req_wqe_size);
