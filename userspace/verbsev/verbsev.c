@@ -826,6 +826,19 @@ static bool rc_send_once(struct ibv_qp *a, struct ibv_qp *b, struct ibv_cq *cq_b
 	return poll_n(cq_b, rwc, 1) == 1;
 }
 
+/* Destroy a pair's QPs and CQs, its PD (its MRs are gone) and the device. */
+static void pair_teardown(struct ibv_context *ctx, struct ibv_pd *pd,
+			  struct ibv_cq *cq_a, struct ibv_cq *cq_b,
+			  struct ibv_qp *a, struct ibv_qp *b)
+{
+	ibv_destroy_qp(a);
+	ibv_destroy_qp(b);
+	ibv_destroy_cq(cq_a);
+	ibv_destroy_cq(cq_b);
+	ibv_dealloc_pd(pd);
+	ibv_close_device(ctx);
+}
+
 static int run_send_inv(void)
 {
 	struct ibv_context *ctx = open_dev();
@@ -880,12 +893,7 @@ static int run_send_inv(void)
 	      qp_state(b));
 	check(!ibv_dereg_mr(mr), "the MR named by the failed invalidate deregisters");
 
-	ibv_destroy_qp(a);
-	ibv_destroy_qp(b);
-	ibv_destroy_cq(cq_a);
-	ibv_destroy_cq(cq_b);
-	ibv_dealloc_pd(pd);
-	ibv_close_device(ctx);
+	pair_teardown(ctx, pd, cq_a, cq_b, a, b);
 	free(buf);
 	return 0;
 }
@@ -980,7 +988,14 @@ static void uc_good_write(struct ibv_qp *a, struct ibv_cq *cq_a,
 	memset(dst->addr, 0, UC_BUF);
 }
 
-static int run_uc(bool rnr_only)
+/*
+ * Open the device with a PD, two CQs and two UC QPs connected to each
+ * other (loopback, path MTU 1024): the setup of uc-errors, uc-rnr and
+ * uc-loss.  pair_teardown() undoes it (the caller's MRs go first).
+ */
+static struct ibv_context *uc_setup(struct ibv_pd **pd, struct ibv_cq **cq_a,
+				    struct ibv_cq **cq_b, struct ibv_qp **a,
+				    struct ibv_qp **b)
 {
 	struct ibv_context *ctx = open_dev();
 	struct ibv_qp_init_attr ia = {
@@ -988,6 +1003,24 @@ static int run_uc(bool rnr_only)
 			 .max_send_sge = 1, .max_recv_sge = 1 },
 		.qp_type = IBV_QPT_UC,
 	};
+	union ibv_gid gid;
+	int gidx;
+
+	gidx = find_gid(ctx, &gid);
+	if (gidx < 0)
+		die("no RoCE v2 GID on %s", dev_name);
+	*pd = ibv_alloc_pd(ctx);
+	*cq_a = ibv_create_cq(ctx, 16, NULL, NULL, 0);
+	*cq_b = ibv_create_cq(ctx, 16, NULL, NULL, 0);
+	if (!*pd || !*cq_a || !*cq_b)
+		die("PD/CQ: %s", strerror(errno));
+	make_pair(*pd, &ia, *cq_a, *cq_b, gidx, &gid, a, b);
+	return ctx;
+}
+
+static int run_uc(bool rnr_only)
+{
+	struct ibv_context *ctx;
 	int acc = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE;
 	struct ibv_mr *src, *dst, *small, *gone;
 	void *buf[4];
@@ -998,18 +1031,10 @@ static int run_uc(bool rnr_only)
 	struct ibv_qp *a, *b;
 	struct ibv_wc wc[2];
 	uint32_t gone_rkey;
-	union ibv_gid gid;
 	struct ibv_pd *pd;
-	int gidx, i, n, st;
+	int i, n, st;
 
-	gidx = find_gid(ctx, &gid);
-	if (gidx < 0)
-		die("no RoCE v2 GID on %s", dev_name);
-	pd = ibv_alloc_pd(ctx);
-	cq_a = ibv_create_cq(ctx, 16, NULL, NULL, 0);
-	cq_b = ibv_create_cq(ctx, 16, NULL, NULL, 0);
-	if (!pd || !cq_a || !cq_b)
-		die("PD/CQ: %s", strerror(errno));
+	ctx = uc_setup(&pd, &cq_a, &cq_b, &a, &b);
 	for (i = 0; i < 4; i++) {
 		buf[i] = calloc(1, UC_BUF);
 		if (!buf[i])
@@ -1025,7 +1050,6 @@ static int run_uc(bool rnr_only)
 	gone_rkey = gone->rkey;
 	if (ibv_dereg_mr(gone))
 		die("ibv_dereg_mr: %s", strerror(errno));
-	make_pair(pd, &ia, cq_a, cq_b, gidx, &gid, &a, &b);
 
 	/* control: a good 4000-byte (4-packet) WRITE lands */
 	uc_good_write(a, cq_a, src, dst, want, 4000, 1, "nothing");
@@ -1105,16 +1129,10 @@ static int run_uc(bool rnr_only)
 	check(qp_state(a) == IBV_QPS_RTS,
 	      "the sending UC QP is still in RTS (state %d)", qp_state(a));
 out:
-
-	ibv_destroy_qp(a);
-	ibv_destroy_qp(b);
-	ibv_destroy_cq(cq_a);
-	ibv_destroy_cq(cq_b);
 	ibv_dereg_mr(src);
 	ibv_dereg_mr(dst);
 	ibv_dereg_mr(small);
-	ibv_dealloc_pd(pd);
-	ibv_close_device(ctx);
+	pair_teardown(ctx, pd, cq_a, cq_b, a, b);
 	for (i = 0; i < 4; i++)
 		free(buf[i]);
 	free(want);
@@ -1233,34 +1251,21 @@ static void uc_lost_msg(struct ibv_qp *a, struct ibv_cq *cq_a,
 
 static int run_uc_loss(void)
 {
-	struct ibv_context *ctx = open_dev();
-	struct ibv_qp_init_attr ia = {
-		.cap = { .max_send_wr = 8, .max_recv_wr = 8,
-			 .max_send_sge = 1, .max_recv_sge = 1 },
-		.qp_type = IBV_QPT_UC,
-	};
+	struct ibv_context *ctx;
 	int acc = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE;
 	unsigned char *want, *d, *sbuf, *dbuf;
 	struct ibv_mr *src, *dst;
 	struct ibv_cq *cq_a, *cq_b;
 	struct ibv_qp *a, *b;
 	struct ibv_wc wc[2];
-	union ibv_gid gid;
 	struct ibv_pd *pd;
 	long oos0, oos1;
-	int gidx, n, st;
+	int n, st;
 
 	if (read_num(RXE_DBG "/xmit_dropped") < 0)
 		die("%s/xmit_dropped not readable (ours only, debugfs mounted?)",
 		    RXE_DBG);
-	gidx = find_gid(ctx, &gid);
-	if (gidx < 0)
-		die("no RoCE v2 GID on %s", dev_name);
-	pd = ibv_alloc_pd(ctx);
-	cq_a = ibv_create_cq(ctx, 16, NULL, NULL, 0);
-	cq_b = ibv_create_cq(ctx, 16, NULL, NULL, 0);
-	if (!pd || !cq_a || !cq_b)
-		die("PD/CQ: %s", strerror(errno));
+	ctx = uc_setup(&pd, &cq_a, &cq_b, &a, &b);
 	want = calloc(1, UC_BUF);
 	sbuf = calloc(1, UC_BUF);
 	dbuf = calloc(1, UC_BUF);
@@ -1271,7 +1276,6 @@ static int run_uc_loss(void)
 	if (!src || !dst)
 		die("MRs/buffers: %s", strerror(errno));
 	d = dst->addr;
-	make_pair(pd, &ia, cq_a, cq_b, gidx, &gid, &a, &b);
 	oos0 = hw_counter("out_of_seq_request");
 
 	/* SEND: 3000 bytes are 3 packets at MTU 1024 (FIRST, MIDDLE, LAST) */
@@ -1329,14 +1333,9 @@ static int run_uc_loss(void)
 	      "both UC QPs are still in RTS (%d, %d)", qp_state(a),
 	      qp_state(b));
 
-	ibv_destroy_qp(a);
-	ibv_destroy_qp(b);
-	ibv_destroy_cq(cq_a);
-	ibv_destroy_cq(cq_b);
 	ibv_dereg_mr(src);
 	ibv_dereg_mr(dst);
-	ibv_dealloc_pd(pd);
-	ibv_close_device(ctx);
+	pair_teardown(ctx, pd, cq_a, cq_b, a, b);
 	free(sbuf);
 	free(dbuf);
 	free(want);
