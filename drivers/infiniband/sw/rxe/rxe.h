@@ -97,7 +97,10 @@ enum rxe_counter {
  * @ndev: the Ethernet netdev we transmit on.  Held (@ndev_tracker) from
  *	creation until dealloc_driver, so it is valid whenever an op runs.
  * @ndev_tracker: reference tracker for @ndev.
- * @attr: device attributes, filled once at creation and read-only after.
+ * @attr: device attributes, filled once at creation and read-only after,
+ *	except @attr.sys_image_guid: modify_device replaces it with one
+ *	aligned 64-bit store (WRITE_ONCE()), and query_device's unlocked copy
+ *	sees the old or the new value, never a mix.
  * @port_lock: protects @port_cap_flags.
  * @port_cap_flags: IB port capability mask (modify_port can change it).
  * @port_state: last port state reported to the core, for event dedup.
@@ -283,8 +286,10 @@ struct rxe_atomic_res {
  *	if it is this QP, drains its own queue before sending more
  *	(rxe_qp_run()).
  * @run_flags: RXE_RUN_AGAIN: a run was asked for while @run_mutex was
- *	held; the holder runs again after unlocking (rxe_task.c).  Atomic
- *	bit operations.
+ *	held; the holder runs again after unlocking (rxe_task.c).
+ *	RXE_RUN_RESET: modify_qp moved the QP to RESET; the next round of
+ *	the transport (under @run_mutex) resets its state first.  Atomic bit
+ *	operations.
  * @work_lock: protects @work_stopped against concurrent kicks.
  * @work_stopped: destroy has begun; kicks no longer queue @work.
  * @req_pkts: received requests for the responder (filled in any context).
@@ -295,12 +300,22 @@ struct rxe_atomic_res {
  * @resp_wqe: private copy of the receive WQE (one RQ/SRQ slot).
  * @req_wqe_size: bytes of @req_wqe.  @resp_wqe_size: bytes of @resp_wqe.
  * @req_psn: next PSN the requester sends.  Owned by the @run_mutex holder
- *	after RTS (modify_qp sets it before).
- * @src_port: UDP source port of every packet this QP sends.
+ *	after RTS; modify_qp sets it (SQ_PSN) under @state_lock before it
+ *	publishes the new state.
+ * @src_port: UDP source port of every packet this QP sends; written by
+ *	modify_qp like @req_psn, read as a snapshot.
  *
  * RC/UC transport state, all owned by the @run_mutex holder (the work, a
- * doorbell or a chained run; modify_qp resets it on RESET, see
- * rxe_qp_task_modify()) (see rxe_req.c, rxe_comp.c, rxe_resp.c):
+ * doorbell or a chained run) (see rxe_req.c, rxe_comp.c, rxe_resp.c).  A
+ * move to RESET does not touch it: modify_qp may not wait for a run (a
+ * kernel consumer may call it from a handler the run called), so it sets
+ * RXE_RUN_RESET and the next round resets it, under @run_mutex
+ * (rxe_qp_reset_transport()).  Exceptions: modify_qp writes @resp_psn,
+ * @retry_left and @rnr_left (RQ_PSN, RETRY_CNT, RNR_RETRY) under
+ * @state_lock before it publishes the new state, so a packet or a run that
+ * sees that state sees them too; an SQD to SQD change of the retry counts
+ * may race with the transport's decrement (the last writer wins; both
+ * values are legal):
  * @sq_meta: PSN range of each SQ slot that has been (partly) sent.
  * @req_next: SQ index of the next WQE to send from (cons <= next <= prod).
  * @req_off: bytes of that WQE already sent.
@@ -341,7 +356,8 @@ struct rxe_atomic_res {
  * @odp_defer: RXE_DEFER_* bits: that part of the transport met a transient
  *	on-demand-paging failure, left its packet or WQE where it was and
  *	does nothing until @kick_timer clears the bits (set by the work,
- *	cleared by the timer and by a reset; atomic bit operations).
+ *	cleared by the timer and by rxe_qp_reset_transport(); atomic bit
+ *	operations).
  * @kick_timer: ODP back-off timer (rxe_qp_kick_later()): clears
  *	@odp_defer and kicks the work.
  */
@@ -595,6 +611,8 @@ void rxe_task_exit(void);
 int rxe_qp_task_init(struct rxe_qp *qp);
 void rxe_qp_task_stop(struct rxe_qp *qp);
 void rxe_qp_task_cleanup(struct rxe_qp *qp);
+void rxe_qp_task_attr(struct rxe_qp *qp, const struct ib_qp_attr *attr,
+		      int mask, enum ib_qp_state cur, enum ib_qp_state next);
 void rxe_qp_task_modify(struct rxe_qp *qp, const struct ib_qp_attr *attr,
 			int mask, enum ib_qp_state cur, enum ib_qp_state next);
 /*
@@ -604,7 +622,8 @@ void rxe_qp_task_modify(struct rxe_qp *qp, const struct ib_qp_attr *attr,
  * entry holds a QP reference.
  */
 #define RXE_CHAIN_MAX	8
-#define RXE_RUN_AGAIN	0	/* bit in rxe_qp.run_flags */
+#define RXE_RUN_AGAIN	0	/* bits in rxe_qp.run_flags */
+#define RXE_RUN_RESET	1
 struct rxe_chain {
 	struct rxe_qp *qp[RXE_CHAIN_MAX];
 	unsigned int head;	/* next to run */

@@ -83,7 +83,10 @@ static_assert(RXE_KEY_TAG_MW == 1 || RXE_KEY_TAG_MW == 3,
  * @dead: dereg or rereg has begun: no new window binding, no registration.
  *	Under @lock.
  * @moved: the translation (umem, pages) was handed to a replacement MR by
- *	rereg; dereg of this one must not free it.  Under @lock.
+ *	rereg; dereg of this one must not free it.  Under @lock once the MR
+ *	is published; rereg sets and clears it without the lock on the
+ *	replacement, whose dereg (the only reader) cannot run before rereg
+ *	returns: the core holds the uobject.
  * @map_pages: fast-reg only: the page list map_mr_sg builds.  It becomes
  *	the MR's translation only when an IB_WR_REG_MR executes, so mapping
  *	never changes a live registration.  Owned by the ULP between

@@ -455,6 +455,8 @@ static int rxe_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr,
 	rxe_qp_apply_attr(qp, attr, mask);
 	if (mask & IB_QP_AV)
 		qp->av = av;
+	/* The transport's copies first, then the state that lets it run. */
+	rxe_qp_task_attr(qp, attr, mask, cur, next);
 	WRITE_ONCE(qp->attr.qp_state, next);
 	qp->attr.cur_qp_state = next;
 	if (next == IB_QPS_SQD) {

@@ -323,6 +323,7 @@ void rxe_req_arm_timer(struct rxe_qp *qp)
 static void rxe_req_timeout(struct rxe_qp *qp)
 {
 	u32 cons = qp->sq.cons, psn;
+	unsigned long flags;
 
 	if (qp->req_hold) {
 		/* RNR back-off over: resend what was refused. */
@@ -334,8 +335,11 @@ static void rxe_req_timeout(struct rxe_qp *qp)
 	if (!rxe_sq_in_flight(qp, cons) && !qp->req_off)
 		return;
 	if (!qp->retry_left) {
+		/* Under the lock, as every copy-out (a flush may free it). */
+		spin_lock_irqsave(&qp->sq_lock, flags);
 		memcpy(qp->req_wqe, rxe_queue_slot(&qp->sq, cons),
 		       qp->req_wqe_size);
+		spin_unlock_irqrestore(&qp->sq_lock, flags);
 		rxe_counter_inc(to_rdev(qp->ibqp.device),
 				RXE_CNT_RETRY_EXCEEDED);
 		rxe_req_complete(qp, cons, qp->req_wqe, IB_WC_RETRY_EXC_ERR);

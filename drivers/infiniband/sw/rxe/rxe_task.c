@@ -84,6 +84,45 @@ void rxe_qp_kick(struct rxe_qp *qp)
 }
 
 /*
+ * The transport state a QP starts from after RESET (RXE_RUN_RESET, set by
+ * rxe_qp_task_modify()).  Called at the top of a round, with run_mutex
+ * held, so no run is half-way through the state it clears: a run that was
+ * going when modify_qp moved the QP to RESET finishes its round on the old
+ * state (and may still send or complete what it had in hand, as a NIC
+ * does that is reset mid-packet), and resets before its next one.
+ */
+static void rxe_qp_reset_transport(struct rxe_qp *qp)
+{
+	if (!test_and_clear_bit(RXE_RUN_RESET, &qp->run_flags))
+		return;
+	/* The run may have armed them again after modify_qp stopped them. */
+	del_timer(&qp->retry_timer);
+	del_timer(&qp->kick_timer);
+	if (qp->sq_meta)
+		memset(qp->sq_meta, 0, (qp->sq.index_mask + 1) *
+		       sizeof(*qp->sq_meta));
+	qp->req_next = qp->sq.cons;
+	qp->req_off = 0;
+	qp->req_hold = false;
+	clear_bit(0, &qp->retry_due);
+	qp->resp_msn = 0;
+	qp->resp_nak_sent = false;
+	qp->resp_busy = false;
+	qp->resp_wr_active = false;
+	qp->resp_restart = false;
+	qp->resp_ud_held = false;
+	qp->resp_paused = false;
+	qp->resp_defers = 0;
+	memset(qp->atomic_res, 0, sizeof(qp->atomic_res));
+	qp->atomic_res_next = 0;
+	qp->rd_valid = false;
+	qp->rd_rewound = false;
+	clear_bit(RXE_DEFER_REQ, &qp->odp_defer);
+	clear_bit(RXE_DEFER_RESP, &qp->odp_defer);
+	clear_bit(RXE_DEFER_COMP, &qp->odp_defer);
+}
+
+/*
  * One run of the transport: up to RXE_WORK_BUDGET rounds of completer,
  * responder and requester; then, if work is left, the rest goes to rxe_wq
  * so other QPs get their turn.  Called with qp->run_mutex held.
@@ -95,6 +134,8 @@ static void rxe_qp_run(struct rxe_qp *qp)
 
 	lockdep_assert_held(&qp->run_mutex);
 	for (i = 0; i < RXE_WORK_BUDGET; i++) {
+		if (unlikely(test_bit(RXE_RUN_RESET, &qp->run_flags)))
+			rxe_qp_reset_transport(qp);
 		more = rxe_completer(qp);
 		more |= rxe_responder(qp);
 		more |= rxe_requester(qp);
@@ -375,23 +416,25 @@ void rxe_qp_task_cleanup(struct rxe_qp *qp)
 }
 
 /**
- * rxe_qp_task_modify() - follow a successful modify_qp
+ * rxe_qp_task_attr() - transport fields a modify_qp sets
  * @qp: the QP
  * @attr: the attributes given
  * @mask: which of them
  * @cur: state before
  * @next: state after
  *
- * Called after the state lock is dropped and the rings flushed.  The
- * transport fields written here are only used by the work from RTR/RTS
- * on, and the verbs consumer does not modify a QP concurrently with
- * itself; modify to RESET or ERR first stops the work from using them.
+ * Called by modify_qp with qp->state_lock held, after the checks passed
+ * and before the new state is published: a packet that finds the QP in
+ * RTR (rxe_rcv_qp() reads the state under that lock) or a run that finds
+ * it in RTS then also sees the PSNs, retry counts and source port that
+ * came with that state.
  */
-void rxe_qp_task_modify(struct rxe_qp *qp, const struct ib_qp_attr *attr,
-			int mask, enum ib_qp_state cur, enum ib_qp_state next)
+void rxe_qp_task_attr(struct rxe_qp *qp, const struct ib_qp_attr *attr,
+		      int mask, enum ib_qp_state cur, enum ib_qp_state next)
 {
 	u32 qpn = qp->ibqp.qp_num;
 
+	lockdep_assert_held(&qp->state_lock);
 	if (mask & IB_QP_SQ_PSN)
 		WRITE_ONCE(qp->req_psn, attr->sq_psn & RXE_PSN_MASK);
 	if (cur == IB_QPS_RESET && next != IB_QPS_RESET)
@@ -408,37 +451,37 @@ void rxe_qp_task_modify(struct rxe_qp *qp, const struct ib_qp_attr *attr,
 		WRITE_ONCE(qp->retry_left, attr->retry_cnt);
 	if (mask & IB_QP_RNR_RETRY)
 		WRITE_ONCE(qp->rnr_left, attr->rnr_retry);
+}
+
+/**
+ * rxe_qp_task_modify() - follow a successful modify_qp
+ * @qp: the QP
+ * @attr: the attributes given
+ * @mask: which of them
+ * @cur: state before
+ * @next: state after
+ *
+ * Called after the state lock is dropped and the rings flushed (ERR) or
+ * emptied (RESET).  A move to RESET only asks for the transport state to
+ * be reset (RXE_RUN_RESET): the run that may be going on elsewhere owns
+ * it, and waiting for that run here could deadlock (a kernel consumer may
+ * modify the QP from a completion handler the run called).  The reset is
+ * done by the next round of any run, before it looks at a packet or WQE;
+ * the QP cannot leave RESET without another modify_qp, after which the
+ * first packet or post runs the transport.
+ */
+void rxe_qp_task_modify(struct rxe_qp *qp, const struct ib_qp_attr *attr,
+			int mask, enum ib_qp_state cur, enum ib_qp_state next)
+{
 	if (next == IB_QPS_RESET || next == IB_QPS_ERR) {
 		skb_queue_purge(&qp->req_pkts);
 		skb_queue_purge(&qp->resp_pkts);
 	}
 	if (next == IB_QPS_RESET && cur != IB_QPS_RESET) {
-		/*
-		 * No flush_work() here: a kernel consumer may modify the QP
-		 * from a completion handler our work called.  The work does
-		 * nothing in RESET, and clamps req_next into the ring.
-		 */
+		/* Nothing to time in RESET; the reset stops them again. */
 		del_timer(&qp->retry_timer);
 		del_timer(&qp->kick_timer);
-		if (qp->sq_meta)
-			memset(qp->sq_meta, 0, (qp->sq.index_mask + 1) *
-			       sizeof(*qp->sq_meta));
-		qp->req_next = qp->sq.cons;
-		qp->req_off = 0;
-		qp->req_hold = false;
-		clear_bit(0, &qp->retry_due);
-		qp->resp_msn = 0;
-		qp->resp_nak_sent = false;
-		qp->resp_busy = false;
-		qp->resp_wr_active = false;
-		qp->resp_restart = false;
-		qp->resp_ud_held = false;
-		qp->resp_defers = 0;
-		memset(qp->atomic_res, 0, sizeof(qp->atomic_res));
-		qp->atomic_res_next = 0;
-		qp->rd_valid = false;
-		qp->rd_rewound = false;
-		qp->odp_defer = 0;
+		set_bit(RXE_RUN_RESET, &qp->run_flags);
 	}
 	if (next == IB_QPS_RTS || next == IB_QPS_ERR)
 		rxe_qp_kick(qp);
