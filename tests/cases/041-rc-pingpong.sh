@@ -8,7 +8,7 @@
 . "$TESTS/lib/guest-lib.sh"
 . "$TESTS/lib/pair-lib.sh"
 
-tap_plan 8
+tap_plan 9
 
 tap_check "load our rdma_rxe" rxe_load
 if [ -n "${RXE_TEST_DEBUG:-}" ]; then
@@ -38,7 +38,18 @@ tap_check "rdma_sends and rdma_recvs count SEND messages (+$((sends1 - sends0)),
 	test $((sends1 - sends0)) -eq 300 -a $((recvs1 - recvs0)) -eq 300
 # 100 x 2 messages x 4 packets + 100 ACKs at least, plus the small run
 tap_check "sent_pkts moved ($sent0 -> $sent1, >= 900)" test $((sent1 - sent0)) -ge 900
-tap_check "no ICRC or header errors, no retries" test "$(hwc rcvd_bad_icrc)" -eq 0 -a \
-	"$(hwc rcvd_bad_hdr)" -eq 0 -a "$(hwc completer_retry_err)" -eq 0
+tap_check "no ICRC or header errors" test "$(hwc rcvd_bad_icrc)" -eq 0 -a \
+	"$(hwc rcvd_bad_hdr)" -eq 0
+# ibv_rc_pingpong's QP timeout is 14 (67 ms).  A loopback round trip takes
+# well under a millisecond, so a retry means a lost or stalled message.
+# On a slow tier (TIMEOUT_SCALE > 1: the debug kernel under TCG, a loaded
+# host) a worker can really wait that long for a CPU, and the payload
+# checks above already proved the data; there the count is only shown.
+retries=$(hwc completer_retry_err)
+if [ "${TIMEOUT_SCALE:-1}" -gt 1 ]; then
+	tap_skip "no retries ($retries)" "slow tier: a retry can be a stalled worker"
+else
+	tap_check "no retries ($retries)" test "$retries" -eq 0
+fi
 rxe_unload
 tap_done
