@@ -65,6 +65,24 @@
  *	receive and its bytes land.  out_of_seq_request grows by the 2 gaps and
  *	both QPs stay in RTS.
  *
+ *   verbsev -d DEV rc-reset
+ *	Two RC QPs on DEV connected to each other (loopback, path MTU 1024).
+ *	100 rounds: the sender posts 16 SENDs of 4000 bytes in one
+ *	ibv_post_send() on one thread (that system call also runs the
+ *	receiver's transport for its loopback packets) while the main thread
+ *	moves the receiver to RESET at a random moment within the time a
+ *	burst takes (measured by an uncut round first); then the sender goes
+ *	to RESET too, both CQs are drained, and both QPs are connected again
+ *	with new PSNs.  Two 3000-byte SENDs must then complete the two
+ *	receives posted for them, in order, successfully, with their bytes,
+ *	and nothing else may complete: no state of the interrupted run
+ *	(a half-filled receive, an old PSN, an in-flight WQE) may survive
+ *	the reset.  At least one reset must have cut a burst short.  Where
+ *	<debugfs>/rdma_rxe/resp_delay_us exists (ours), it is set to 1000
+ *	for the run: the responder then sleeps between reading the QP state
+ *	and acting on a packet, so most resets come while a run holds state
+ *	from before them.
+ *
  * Output: "ok: ..." or "FAIL: ..." per check, "verbsev: PASS" or
  * "verbsev: FAIL (N)" last.  Exit status 0 only if every check passed.
  */
@@ -75,6 +93,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -721,9 +740,13 @@ static int run_cq_overflow(void)
 	return 0;
 }
 
-/* Bring an RC or UC QP to RTS towards @dqpn on our own GID @gidx. */
-static void qp_connect(struct ibv_qp *qp, uint32_t dqpn, int gidx,
-		       const union ibv_gid *gid)
+/*
+ * Bring an RC or UC QP to RTS towards @dqpn on our own GID @gidx; it sends
+ * from PSN @sq_psn and expects @rq_psn first.
+ */
+static void qp_connect_psn(struct ibv_qp *qp, uint32_t dqpn, int gidx,
+			   const union ibv_gid *gid, uint32_t sq_psn,
+			   uint32_t rq_psn)
 {
 	bool rc = qp->qp_type == IBV_QPT_RC;
 	struct ibv_qp_attr a = {
@@ -740,7 +763,7 @@ static void qp_connect(struct ibv_qp *qp, uint32_t dqpn, int gidx,
 	a.qp_state = IBV_QPS_RTR;
 	a.path_mtu = IBV_MTU_1024;
 	a.dest_qp_num = dqpn;
-	a.rq_psn = 0;
+	a.rq_psn = rq_psn;
 	a.max_dest_rd_atomic = 1;
 	a.min_rnr_timer = 12;
 	a.ah_attr.is_global = 1;
@@ -758,12 +781,18 @@ static void qp_connect(struct ibv_qp *qp, uint32_t dqpn, int gidx,
 	a.timeout = 14;
 	a.retry_cnt = 3;
 	a.rnr_retry = 3;
-	a.sq_psn = 0;
+	a.sq_psn = sq_psn;
 	a.max_rd_atomic = 1;
 	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_SQ_PSN |
 			  (rc ? IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT |
 				IBV_QP_RNR_RETRY | IBV_QP_MAX_QP_RD_ATOMIC : 0)))
 		die("modify QP to RTS: %s", strerror(errno));
+}
+
+static void qp_connect(struct ibv_qp *qp, uint32_t dqpn, int gidx,
+		       const union ibv_gid *gid)
+{
+	qp_connect_psn(qp, dqpn, gidx, gid, 0, 0);
 }
 
 /*
@@ -1342,10 +1371,295 @@ static int run_uc_loss(void)
 	return 0;
 }
 
+/*
+ * rc-reset: a QP moved to RESET while the transport is running it (here:
+ * inside the sender's post_send, which runs the receiver's responder for
+ * its loopback packets), then connected again, must start clean.
+ */
+#define RR_ROUNDS	100
+#define RR_BURST	16
+#define RR_LEN		4000	/* 4 packets at MTU 1024 */
+#define RR_CHECK_LEN	3000
+
+#define RR_DELAY_KNOB	RXE_DBG "/resp_delay_us"
+#define RR_DELAY_US	1000
+
+static void rr_delay_off(void)
+{
+	FILE *f = fopen(RR_DELAY_KNOB, "w");
+
+	if (f) {
+		fputs("0\n", f);
+		fclose(f);
+	}
+}
+
+struct rr_burst {
+	struct ibv_qp *qp;
+	struct ibv_mr *mr;
+	int rc;
+};
+
+/* Thread body: RR_BURST signalled SENDs of RR_LEN bytes in one post. */
+static void *rr_post_burst(void *arg)
+{
+	struct rr_burst *p = arg;
+	struct ibv_send_wr wr[RR_BURST], *bad;
+	struct ibv_sge sge[RR_BURST];
+	int i;
+
+	for (i = 0; i < RR_BURST; i++) {
+		sge[i] = (struct ibv_sge){
+			.addr = (uintptr_t)p->mr->addr,
+			.length = RR_LEN,
+			.lkey = p->mr->lkey,
+		};
+		wr[i] = (struct ibv_send_wr){
+			.wr_id = i,
+			.sg_list = &sge[i],
+			.num_sge = 1,
+			.opcode = IBV_WR_SEND,
+			.send_flags = IBV_SEND_SIGNALED,
+			.next = i + 1 < RR_BURST ? &wr[i + 1] : NULL,
+		};
+	}
+	p->rc = ibv_post_send(p->qp, wr, &bad);
+	return NULL;
+}
+
+static void qp_reset(struct ibv_qp *qp)
+{
+	struct ibv_qp_attr a = { .qp_state = IBV_QPS_RESET };
+
+	if (ibv_modify_qp(qp, &a, IBV_QP_STATE))
+		die("modify QP to RESET: %s", strerror(errno));
+}
+
+/* Take whatever completions @cq has within @ms; count the successful ones. */
+static int rr_drain(struct ibv_cq *cq, int ms, int *total)
+{
+	struct ibv_wc wc[RR_BURST * 2];
+	int n, i, ok = 0;
+
+	*total = 0;
+	do {
+		n = poll_quiet(cq, wc, RR_BURST * 2, ms);
+		for (i = 0; i < n; i++)
+			ok += wc[i].status == IBV_WC_SUCCESS;
+		*total += n;
+	} while (n);
+	return ok;
+}
+
+/*
+ * After round @k's reconnection: two SENDs of RR_CHECK_LEN bytes must
+ * complete the two receives posted for them, in order, with their bytes,
+ * and nothing else may complete.  Returns a failure description or NULL.
+ */
+static const char *rr_verify(struct ibv_qp *a, struct ibv_qp *b,
+			     struct ibv_cq *cq_a, struct ibv_cq *cq_b,
+			     struct ibv_mr *src, struct ibv_mr *dst,
+			     unsigned int k, char *why, size_t whylen)
+{
+	unsigned char *sbuf = src->addr, *dbuf = dst->addr;
+	struct ibv_send_wr swr[2], *sbad;
+	struct ibv_recv_wr rwr[2], *rbad;
+	struct ibv_sge ss[2], rs[2];
+	struct ibv_wc wc[4];
+	int i, n;
+
+	for (i = 0; i < 2; i++) {
+		fill_pat(sbuf + i * 4096, RR_CHECK_LEN, 2 * k + i);
+		memset(dbuf + i * 4096, 0, 4096);
+		rs[i] = (struct ibv_sge){ .addr = (uintptr_t)dbuf + i * 4096,
+					  .length = 4096, .lkey = dst->lkey };
+		rwr[i] = (struct ibv_recv_wr){ .wr_id = 1000 * k + i,
+					       .sg_list = &rs[i], .num_sge = 1,
+					       .next = i ? NULL : &rwr[1] };
+		ss[i] = (struct ibv_sge){ .addr = (uintptr_t)sbuf + i * 4096,
+					  .length = RR_CHECK_LEN,
+					  .lkey = src->lkey };
+		swr[i] = (struct ibv_send_wr){ .wr_id = 1000 * k + i,
+					       .sg_list = &ss[i], .num_sge = 1,
+					       .opcode = IBV_WR_SEND,
+					       .send_flags = IBV_SEND_SIGNALED,
+					       .next = i ? NULL : &swr[1] };
+	}
+	if (ibv_post_recv(b, rwr, &rbad))
+		die("ibv_post_recv: %s", strerror(errno));
+	if (ibv_post_send(a, swr, &sbad))
+		die("ibv_post_send: %s", strerror(errno));
+	n = poll_n(cq_b, wc, 2);
+	if (n != 2) {
+		snprintf(why, whylen, "%d of 2 receive completions", n);
+		return why;
+	}
+	for (i = 0; i < 2; i++) {
+		if (wc[i].status != IBV_WC_SUCCESS ||
+		    wc[i].wr_id != 1000 * k + i ||
+		    wc[i].byte_len != RR_CHECK_LEN) {
+			snprintf(why, whylen,
+				 "receive %d: status %s, wr_id %" PRIu64
+				 " (want %u), %u bytes", i,
+				 ibv_wc_status_str(wc[i].status),
+				 (uint64_t)wc[i].wr_id, 1000 * k + i,
+				 wc[i].byte_len);
+			return why;
+		}
+		if (memcmp(dbuf + i * 4096, sbuf + i * 4096, RR_CHECK_LEN)) {
+			snprintf(why, whylen, "receive %d: payload differs", i);
+			return why;
+		}
+	}
+	n = poll_n(cq_a, wc, 2);
+	if (n != 2 || wc[0].status != IBV_WC_SUCCESS ||
+	    wc[1].status != IBV_WC_SUCCESS) {
+		snprintf(why, whylen, "%d send completions, first status %s", n,
+			 n ? ibv_wc_status_str(wc[0].status) : "-");
+		return why;
+	}
+	n = poll_quiet(cq_b, wc, 4, 20) + poll_quiet(cq_a, wc, 4, 20);
+	if (n) {
+		snprintf(why, whylen, "%d completions nobody asked for", n);
+		return why;
+	}
+	return NULL;
+}
+
+static int run_rc_reset(void)
+{
+	struct ibv_context *ctx = open_dev();
+	struct ibv_qp_init_attr ia = {
+		.cap = { .max_send_wr = RR_BURST + 2,
+			 .max_recv_wr = RR_BURST + 2,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+		.qp_type = IBV_QPT_RC,
+	};
+	int acc = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE;
+	int i, total, got, cut = 0, bad_rounds = 0, gidx;
+	struct ibv_recv_wr rwr, *rbad;
+	struct ibv_cq *cq_a, *cq_b;
+	struct ibv_mr *src, *dst;
+	struct rr_burst burst;
+	struct ibv_qp *a, *b;
+	struct ibv_wc wcs[RR_BURST];
+	struct ibv_sge rs;
+	struct ibv_pd *pd;
+	union ibv_gid gid;
+	double t0, span = 0, d;
+	pthread_t th;
+	char why[160];
+	const char *err;
+	unsigned int k;
+	uint32_t pa, pb;
+	void *sbuf, *dbuf;
+
+	gidx = find_gid(ctx, &gid);
+	if (gidx < 0)
+		die("no RoCE v2 GID on %s", dev_name);
+	pd = ibv_alloc_pd(ctx);
+	cq_a = ibv_create_cq(ctx, 4 * RR_BURST, NULL, NULL, 0);
+	cq_b = ibv_create_cq(ctx, 4 * RR_BURST, NULL, NULL, 0);
+	if (!pd || !cq_a || !cq_b)
+		die("PD/CQ: %s", strerror(errno));
+	src = ibv_reg_mr(pd, calloc(1, 8192), 8192, acc);
+	dst = ibv_reg_mr(pd, calloc(1, 8192), 8192, acc);
+	if (!src || !dst)
+		die("ibv_reg_mr: %s", strerror(errno));
+	make_pair(pd, &ia, cq_a, cq_b, gidx, &gid, &a, &b);
+	burst.qp = a;
+	burst.mr = src;
+	srand(12345);
+	/*
+	 * Ours: the responder sleeps between its look at the QP state and
+	 * the packet, so that most resets land while a run holds state it
+	 * read before the reset (the race the reset has to survive).
+	 */
+	if (!access(RR_DELAY_KNOB, W_OK)) {
+		atexit(rr_delay_off);
+		write_num(RR_DELAY_KNOB, RR_DELAY_US);
+		say("responder delay: %d us per request packet (%s)",
+		    RR_DELAY_US, RR_DELAY_KNOB);
+	}
+
+	for (k = 0; k <= RR_ROUNDS; k++) {
+		rs = (struct ibv_sge){ .addr = (uintptr_t)dst->addr,
+				       .length = 4096, .lkey = dst->lkey };
+		rwr = (struct ibv_recv_wr){ .sg_list = &rs, .num_sge = 1 };
+		for (i = 0; i < RR_BURST; i++)
+			if (ibv_post_recv(b, &rwr, &rbad))
+				die("ibv_post_recv: %s", strerror(errno));
+		t0 = now();
+		if (pthread_create(&th, NULL, rr_post_burst, &burst))
+			die("pthread_create");
+		if (k == 0) {
+			/* Round 0 is not cut: how long does a burst take? */
+			got = poll_n(cq_b, wcs, RR_BURST);
+			span = now() - t0;
+			pthread_join(th, NULL);
+			for (i = 0; i < got; i++)
+				if (wcs[i].status != IBV_WC_SUCCESS)
+					got = -1;
+			check(burst.rc == 0 && got == RR_BURST,
+			      "an uncut burst: %d SENDs of %d bytes received in %.1f ms",
+			      got, RR_LEN, span * 1e3);
+			rr_drain(cq_a, 20, &total);
+			continue;
+		}
+		/* Cut somewhere in the first 1.2 bursts' time. */
+		d = span * 1.2 * rand() / RAND_MAX;
+		while (now() - t0 < d)
+			;
+		qp_reset(b);
+		pthread_join(th, NULL);
+		if (burst.rc)
+			die("ibv_post_send (burst): %s", strerror(burst.rc));
+		/* Anything still in flight lands now or never. */
+		usleep(50000);
+		qp_reset(a);
+		got = rr_drain(cq_b, 20, &total);
+		rr_drain(cq_a, 20, &total);
+		cut += got < RR_BURST;
+		pa = (k * 7919u + 11) & 0xffffff;
+		pb = (k * 104729u + 5) & 0xffffff;
+		qp_connect_psn(a, b->qp_num, gidx, &gid, pa, pb);
+		qp_connect_psn(b, a->qp_num, gidx, &gid, pb, pa);
+		err = rr_verify(a, b, cq_a, cq_b, src, dst, k, why, sizeof(why));
+		if (err) {
+			bad_rounds++;
+			say("round %u (reset at %.2f ms, %d SENDs had landed): %s",
+			    k, d * 1e3, got, err);
+			/* Start the next round from a known state. */
+			qp_reset(a);
+			qp_reset(b);
+			rr_drain(cq_a, 20, &total);
+			rr_drain(cq_b, 20, &total);
+			qp_connect_psn(a, b->qp_num, gidx, &gid, pa + 1, pb + 1);
+			qp_connect_psn(b, a->qp_num, gidx, &gid, pb + 1, pa + 1);
+		}
+	}
+	check(cut > 0, "the reset cut %d of %d bursts short (the transport was "
+	      "running when it came)", cut, RR_ROUNDS);
+	check(!bad_rounds, "after each reset and reconnection two SENDs landed "
+	      "in their receives, in order, with their bytes, and nothing else "
+	      "completed (%d of %d rounds failed)", bad_rounds, RR_ROUNDS);
+
+	rr_delay_off();
+	sbuf = src->addr;
+	dbuf = dst->addr;
+	ibv_dereg_mr(src);
+	ibv_dereg_mr(dst);
+	pair_teardown(ctx, pd, cq_a, cq_b, a, b);
+	free(sbuf);
+	free(dbuf);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: verbsev -d DEV [-t WAIT_SECS] [-T HOLD_SECS] "
-		"hold|srq-limit|cq-overflow|send-inv|uc-errors|uc-rnr|uc-loss\n");
+		"hold|srq-limit|cq-overflow|send-inv|uc-errors|uc-rnr|uc-loss|"
+		"rc-reset\n");
 	exit(2);
 }
 
@@ -1386,6 +1700,8 @@ int main(int argc, char **argv)
 		run_uc(true);
 	else if (!strcmp(mode, "uc-loss"))
 		run_uc_loss();
+	else if (!strcmp(mode, "rc-reset"))
+		run_rc_reset();
 	else
 		usage();
 	if (failures)

@@ -596,6 +596,7 @@ extern const struct ib_device_ops rxe_device_ops;
 /* rxe_net.c: UDP encapsulation sockets shared by every device */
 int rxe_net_init(void);
 void rxe_net_debugfs_init(struct dentry *root);
+void rxe_resp_debugfs_init(struct dentry *root);
 void rxe_net_exit(void);
 struct sk_buff *rxe_net_alloc_skb(struct rxe_dev *rdev,
 				  const struct rxe_av *av, unsigned int len);

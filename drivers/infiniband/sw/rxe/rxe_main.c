@@ -332,6 +332,7 @@ static int __init rxe_module_init(void)
 			    &rxe_objects_fops);
 	rxe_odp_debugfs_init(rxe_debugfs_root);
 	rxe_net_debugfs_init(rxe_debugfs_root);
+	rxe_resp_debugfs_init(rxe_debugfs_root);
 	rdma_link_register(&rxe_link_ops);
 	pr_info("rxe-odp %s loaded\n", RXE_ODP_VERSION_STR);
 	return 0;

@@ -485,12 +485,21 @@ static int rxe_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr,
 	return 0;
 }
 
+/*
+ * A QP in RESET stays there: only its owner takes it out (modify_qp), and
+ * the error may come from a run that was going when the owner reset it
+ * (rxe_qp_reset_transport()).
+ */
 static void rxe_qp_move_to_error(struct rxe_qp *qp, bool fatal)
 {
 	unsigned long flags;
 	bool was_err;
 
 	spin_lock_irqsave(&qp->state_lock, flags);
+	if (qp->attr.qp_state == IB_QPS_RESET) {
+		spin_unlock_irqrestore(&qp->state_lock, flags);
+		return;
+	}
 	was_err = qp->attr.qp_state == IB_QPS_ERR;
 	WRITE_ONCE(qp->attr.qp_state, IB_QPS_ERR);
 	qp->attr.cur_qp_state = IB_QPS_ERR;

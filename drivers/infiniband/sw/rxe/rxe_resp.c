@@ -36,6 +36,8 @@
  * itself (a SEND longer than its buffer, a bad local key in it) complete
  * it in error and put a UC QP in error too, as on stock rxe.
  */
+#include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
 #include <rdma/ib_addr.h>
@@ -312,6 +314,32 @@ complete:
 	return true;
 }
 
+/*
+ * Test knob: <debugfs>/rdma_rxe/resp_delay_us = N makes the responder
+ * sleep N microseconds (at most 100 ms) between reading the QP state for a
+ * request packet and acting on it, which widens the window in which a
+ * modify_qp can change the QP under a running transport (verbsev rc-reset
+ * resets a QP in the middle of a burst).  0, the default, is off.
+ */
+static u32 rxe_resp_delay_us;
+
+static void rxe_resp_inject_delay(void)
+{
+	u32 us = min_t(u32, READ_ONCE(rxe_resp_delay_us), 100000);
+
+	if (us)
+		usleep_range(us, us + us / 8 + 1);
+}
+
+/**
+ * rxe_resp_debugfs_init() - add the responder test knob
+ * @root: <debugfs>/rdma_rxe
+ */
+void rxe_resp_debugfs_init(struct dentry *root)
+{
+	debugfs_create_u32("resp_delay_us", 0600, root, &rxe_resp_delay_us);
+}
+
 /**
  * rxe_responder() - execute the next queued request of a QP
  * @qp: the QP
@@ -333,6 +361,7 @@ bool rxe_responder(struct rxe_qp *qp)
 	if (!skb)
 		return false;
 	state = rxe_qp_state(qp);
+	rxe_resp_inject_delay();
 	if (state >= IB_QPS_RTR && state != IB_QPS_ERR && qp->resp_wqe) {
 		if (qp->ibqp.qp_type == IB_QPT_UD ||
 		    qp->ibqp.qp_type == IB_QPT_GSI)
