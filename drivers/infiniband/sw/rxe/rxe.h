@@ -287,9 +287,9 @@ struct rxe_atomic_res {
  *	(rxe_qp_run()).
  * @run_flags: RXE_RUN_AGAIN: a run was asked for while @run_mutex was
  *	held; the holder runs again after unlocking (rxe_task.c).
- *	RXE_RUN_RESET: modify_qp moved the QP to RESET; the next round of
- *	the transport (under @run_mutex) resets its state first.  Atomic bit
- *	operations.
+ *	RXE_RUN_RESET: modify_qp moved the QP to RESET; the next part of a
+ *	round (under @run_mutex) resets the transport state first.  Atomic
+ *	bit operations.
  * @work_lock: protects @work_stopped against concurrent kicks.
  * @work_stopped: destroy has begun; kicks no longer queue @work.
  * @req_pkts: received requests for the responder (filled in any context).
@@ -309,8 +309,10 @@ struct rxe_atomic_res {
  * doorbell or a chained run) (see rxe_req.c, rxe_comp.c, rxe_resp.c).  A
  * move to RESET does not touch it: modify_qp may not wait for a run (a
  * kernel consumer may call it from a handler the run called), so it sets
- * RXE_RUN_RESET and the next round resets it, under @run_mutex
- * (rxe_qp_reset_transport()).  Exceptions: modify_qp writes @resp_psn,
+ * RXE_RUN_RESET and the next part of a round (completer, responder,
+ * requester) resets it first, under @run_mutex; the part that was going
+ * finishes the packet or WQE it holds (rxe_qp_reset_transport()).
+ * Exceptions: modify_qp writes @resp_psn,
  * @retry_left and @rnr_left (RQ_PSN, RETRY_CNT, RNR_RETRY) under
  * @state_lock before it publishes the new state, so a packet or a run that
  * sees that state sees them too; an SQD to SQD change of the retry counts
@@ -612,6 +614,8 @@ void rxe_task_exit(void);
 int rxe_qp_task_init(struct rxe_qp *qp);
 void rxe_qp_task_stop(struct rxe_qp *qp);
 void rxe_qp_task_cleanup(struct rxe_qp *qp);
+bool rxe_qp_requeue(struct rxe_qp *qp, struct sk_buff_head *queue,
+		    struct sk_buff *skb);
 void rxe_qp_task_attr(struct rxe_qp *qp, const struct ib_qp_attr *attr,
 		      int mask, enum ib_qp_state cur, enum ib_qp_state next);
 void rxe_qp_task_modify(struct rxe_qp *qp, const struct ib_qp_attr *attr,
@@ -692,11 +696,15 @@ void rxe_qp_put(struct rxe_qp *qp);
  * asks several times per packet, and the lock would give no more than a
  * snapshot either (the state may change as soon as it is dropped).  A
  * change that matters is followed by a kick or a flush, so a run that read
- * the old value is followed by one that reads the new.
+ * the old value is followed by one that reads the new.  An acquire load:
+ * modify_qp publishes the state with a release store after the PSNs and
+ * retry counts that come with it (rxe_qp_task_attr()), so a run that sees
+ * RTS also sees them.
  */
 static inline enum ib_qp_state rxe_qp_state(const struct rxe_qp *qp)
 {
-	return READ_ONCE(qp->attr.qp_state);
+	/* Pairs with the release store in rxe_modify_qp(). */
+	return smp_load_acquire(&qp->attr.qp_state);
 }
 
 void rxe_qp_flush_sq(struct rxe_qp *qp);

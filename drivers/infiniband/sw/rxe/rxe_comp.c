@@ -333,8 +333,8 @@ bool rxe_completer(struct rxe_qp *qp)
 	}
 	if (!done) {
 		/* On-demand paging: place this response again later. */
-		skb_queue_head(&qp->resp_pkts, skb);
-		rxe_qp_kick_later(qp, RXE_DEFER_COMP);
+		if (rxe_qp_requeue(qp, &qp->resp_pkts, skb))
+			rxe_qp_kick_later(qp, RXE_DEFER_COMP);
 		return false;
 	}
 	/* Progress may have opened the window. */

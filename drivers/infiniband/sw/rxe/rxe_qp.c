@@ -457,7 +457,8 @@ static int rxe_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr,
 		qp->av = av;
 	/* The transport's copies first, then the state that lets it run. */
 	rxe_qp_task_attr(qp, attr, mask, cur, next);
-	WRITE_ONCE(qp->attr.qp_state, next);
+	/* Pairs with the acquire load in rxe_qp_state(). */
+	smp_store_release(&qp->attr.qp_state, next);
 	qp->attr.cur_qp_state = next;
 	if (next == IB_QPS_SQD) {
 		/* Nothing is in flight until the transport runs the SQ. */
@@ -486,9 +487,13 @@ static int rxe_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr,
 }
 
 /*
- * A QP in RESET stays there: only its owner takes it out (modify_qp), and
- * the error may come from a run that was going when the owner reset it
- * (rxe_qp_reset_transport()).
+ * Only the transport calls this, from a run.  A QP in RESET stays there
+ * (only its owner takes it out), and an error met while a reset is
+ * pending comes from a part that was going when the owner reset the QP:
+ * it belongs to the old connection, and the owner may already have
+ * brought the QP up again (rxe_qp_reset_transport()).  RXE_RUN_RESET is
+ * set before that modify_qp's next state_lock section, so the test under
+ * the lock sees it.
  */
 static void rxe_qp_move_to_error(struct rxe_qp *qp, bool fatal)
 {
@@ -496,7 +501,8 @@ static void rxe_qp_move_to_error(struct rxe_qp *qp, bool fatal)
 	bool was_err;
 
 	spin_lock_irqsave(&qp->state_lock, flags);
-	if (qp->attr.qp_state == IB_QPS_RESET) {
+	if (qp->attr.qp_state == IB_QPS_RESET ||
+	    test_bit(RXE_RUN_RESET, &qp->run_flags)) {
 		spin_unlock_irqrestore(&qp->state_lock, flags);
 		return;
 	}

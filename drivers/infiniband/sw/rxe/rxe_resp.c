@@ -362,6 +362,11 @@ bool rxe_responder(struct rxe_qp *qp)
 		return false;
 	state = rxe_qp_state(qp);
 	rxe_resp_inject_delay();
+	if (unlikely(test_bit(RXE_RUN_RESET, &qp->run_flags))) {
+		/* Reset while we slept: a packet of the old connection. */
+		kfree_skb(skb);
+		return true;
+	}
 	if (state >= IB_QPS_RTR && state != IB_QPS_ERR && qp->resp_wqe) {
 		if (qp->ibqp.qp_type == IB_QPT_UD ||
 		    qp->ibqp.qp_type == IB_QPT_GSI)
@@ -377,14 +382,14 @@ bool rxe_responder(struct rxe_qp *qp)
 		 */
 		qp->resp_paused = false;
 		qp->resp_defers = 0;
-		skb_queue_head(&qp->req_pkts, skb);
+		rxe_qp_requeue(qp, &qp->req_pkts, skb);
 		return true;
 	}
 	if (!done) {
 		/* On-demand paging: try the same packet again later. */
 		if (++qp->resp_defers <= RXE_ODP_MAX_DEFERS) {
-			skb_queue_head(&qp->req_pkts, skb);
-			rxe_qp_kick_later(qp, RXE_DEFER_RESP);
+			if (rxe_qp_requeue(qp, &qp->req_pkts, skb))
+				rxe_qp_kick_later(qp, RXE_DEFER_RESP);
 			return false;
 		}
 		/* UD and UC may drop (RC answered with an RNR NAK). */

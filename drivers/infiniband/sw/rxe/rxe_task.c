@@ -85,19 +85,28 @@ void rxe_qp_kick(struct rxe_qp *qp)
 
 /*
  * The transport state a QP starts from after RESET (RXE_RUN_RESET, set by
- * rxe_qp_task_modify()).  Called at the top of a round, with run_mutex
- * held, so no run is half-way through the state it clears: a run that was
- * going when modify_qp moved the QP to RESET finishes its round on the old
- * state (and may still send or complete what it had in hand, as a NIC
- * does that is reset mid-packet), and resets before its next one.
+ * rxe_qp_task_modify()).  Called with run_mutex held before each part of
+ * a round (rxe_qp_run()), so no part is half-way through the state it
+ * clears.  A part that was going when modify_qp moved the QP to RESET
+ * finishes the one packet or WQE it holds on the old state (as a NIC
+ * does that is reset mid-packet); the parts after it reset first.  The
+ * fields modify_qp owns (PSNs, retry counts) are loaded again from
+ * qp->attr, over anything such a stale part wrote: no part has run on the
+ * new state yet, so those are the values it has to start from.
  */
 static void rxe_qp_reset_transport(struct rxe_qp *qp)
 {
+	unsigned long flags;
+
 	if (!test_and_clear_bit(RXE_RUN_RESET, &qp->run_flags))
 		return;
-	/* The run may have armed them again after modify_qp stopped them. */
-	del_timer(&qp->retry_timer);
-	del_timer(&qp->kick_timer);
+	/*
+	 * The stale part may have armed them again; _sync so that a
+	 * callback already running cannot set its bit after ours clear.
+	 * Process context, and the callbacks never take run_mutex.
+	 */
+	del_timer_sync(&qp->retry_timer);
+	del_timer_sync(&qp->kick_timer);
 	if (qp->sq_meta)
 		memset(qp->sq_meta, 0, (qp->sq.index_mask + 1) *
 		       sizeof(*qp->sq_meta));
@@ -120,6 +129,47 @@ static void rxe_qp_reset_transport(struct rxe_qp *qp)
 	clear_bit(RXE_DEFER_REQ, &qp->odp_defer);
 	clear_bit(RXE_DEFER_RESP, &qp->odp_defer);
 	clear_bit(RXE_DEFER_COMP, &qp->odp_defer);
+	spin_lock_irqsave(&qp->state_lock, flags);
+	WRITE_ONCE(qp->req_psn, qp->attr.sq_psn & RXE_PSN_MASK);
+	WRITE_ONCE(qp->resp_psn, qp->attr.rq_psn & RXE_PSN_MASK);
+	WRITE_ONCE(qp->retry_left, qp->attr.retry_cnt);
+	WRITE_ONCE(qp->rnr_left, qp->attr.rnr_retry);
+	spin_unlock_irqrestore(&qp->state_lock, flags);
+}
+
+static inline void rxe_qp_reset_pending(struct rxe_qp *qp)
+{
+	if (unlikely(test_bit(RXE_RUN_RESET, &qp->run_flags)))
+		rxe_qp_reset_transport(qp);
+}
+
+/**
+ * rxe_qp_requeue() - put a packet a part could not finish back at the head
+ * @qp: the QP
+ * @queue: &qp->req_pkts or &qp->resp_pkts
+ * @skb: the packet
+ *
+ * With run_mutex held.  A packet dequeued before a move to RESET is freed
+ * instead: modify_qp sets RXE_RUN_RESET before it purges the queues, and
+ * both the purge and this test hold the queue's lock, so a packet of the
+ * old connection is either purged or never put back.
+ *
+ * Return: true if @skb is queued again.
+ */
+bool rxe_qp_requeue(struct rxe_qp *qp, struct sk_buff_head *queue,
+		    struct sk_buff *skb)
+{
+	unsigned long flags;
+	bool stale;
+
+	spin_lock_irqsave(&queue->lock, flags);
+	stale = test_bit(RXE_RUN_RESET, &qp->run_flags);
+	if (!stale)
+		__skb_queue_head(queue, skb);
+	spin_unlock_irqrestore(&queue->lock, flags);
+	if (stale)
+		kfree_skb(skb);
+	return !stale;
 }
 
 /*
@@ -134,10 +184,11 @@ static void rxe_qp_run(struct rxe_qp *qp)
 
 	lockdep_assert_held(&qp->run_mutex);
 	for (i = 0; i < RXE_WORK_BUDGET; i++) {
-		if (unlikely(test_bit(RXE_RUN_RESET, &qp->run_flags)))
-			rxe_qp_reset_transport(qp);
+		rxe_qp_reset_pending(qp);
 		more = rxe_completer(qp);
+		rxe_qp_reset_pending(qp);
 		more |= rxe_responder(qp);
+		rxe_qp_reset_pending(qp);
 		more |= rxe_requester(qp);
 		if (unlikely(qp->xmit_busy)) {
 			peer = qp->xmit_busy & RXE_XMIT_BUSY_PEER;
@@ -466,22 +517,25 @@ void rxe_qp_task_attr(struct rxe_qp *qp, const struct ib_qp_attr *attr,
  * be reset (RXE_RUN_RESET): the run that may be going on elsewhere owns
  * it, and waiting for that run here could deadlock (a kernel consumer may
  * modify the QP from a completion handler the run called).  The reset is
- * done by the next round of any run, before it looks at a packet or WQE;
- * the QP cannot leave RESET without another modify_qp, after which the
- * first packet or post runs the transport.
+ * done before the next part (completer, responder, requester) of any run
+ * looks at a packet or WQE; the part that was going finishes the one it
+ * holds (rxe_qp_reset_transport()).  The QP cannot leave RESET without
+ * another modify_qp, after which the first packet or post runs the
+ * transport.
  */
 void rxe_qp_task_modify(struct rxe_qp *qp, const struct ib_qp_attr *attr,
 			int mask, enum ib_qp_state cur, enum ib_qp_state next)
 {
-	if (next == IB_QPS_RESET || next == IB_QPS_ERR) {
-		skb_queue_purge(&qp->req_pkts);
-		skb_queue_purge(&qp->resp_pkts);
-	}
 	if (next == IB_QPS_RESET && cur != IB_QPS_RESET) {
+		/* Before the purge: see rxe_qp_requeue(). */
+		set_bit(RXE_RUN_RESET, &qp->run_flags);
 		/* Nothing to time in RESET; the reset stops them again. */
 		del_timer(&qp->retry_timer);
 		del_timer(&qp->kick_timer);
-		set_bit(RXE_RUN_RESET, &qp->run_flags);
+	}
+	if (next == IB_QPS_RESET || next == IB_QPS_ERR) {
+		skb_queue_purge(&qp->req_pkts);
+		skb_queue_purge(&qp->resp_pkts);
 	}
 	if (next == IB_QPS_RTS || next == IB_QPS_ERR)
 		rxe_qp_kick(qp);
