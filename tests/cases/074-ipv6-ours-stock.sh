@@ -94,7 +94,7 @@ if [ "$ROLE" = b ]; then mode=sport; else mode=off; fi
 tap_check "tc: guest b rewrites the UDP source port (covered by the ICRC)" mangle $mode
 bad0=$(hwc rcvd_bad_icrc)
 port=$((port + 2))
-PAIR_TIMEOUT=25 peer_pair ud6-badicrc a tcp:$port ibv_ud_pingpong -d rxe0 -g "$G6" -s 500 -n 20 -p $port -- \
+PAIR_TIMEOUT=$(tscale 25) peer_pair ud6-badicrc a tcp:$port ibv_ud_pingpong -d rxe0 -g "$G6" -s 500 -n 20 -p $port -- \
 	ibv_ud_pingpong -d rxe0 -g "$G6" -s 500 -n 20 -p $port "$A" >/dev/null
 if [ "$ROLE" = a ]; then
 	tap_check "those packets fail our ICRC check (rcvd_bad_icrc $bad0 -> $(hwc rcvd_bad_icrc))" \

@@ -7,7 +7,7 @@
 # the case after its header; prints TAP.
 . "$TESTS/lib/guest-lib.sh"
 . "$TESTS/lib/pair-lib.sh"
-PAIR_TIMEOUT=400
+PAIR_TIMEOUT=$(tscale 400)
 
 tap_plan 12
 tap_check "load rdma_rxe ($RXE_IMPL)" rxe_load
