@@ -618,8 +618,8 @@ bool rxe_qp_requeue(struct rxe_qp *qp, struct sk_buff_head *queue,
 		    struct sk_buff *skb);
 void rxe_qp_task_attr(struct rxe_qp *qp, const struct ib_qp_attr *attr,
 		      int mask, enum ib_qp_state cur, enum ib_qp_state next);
-void rxe_qp_task_modify(struct rxe_qp *qp, const struct ib_qp_attr *attr,
-			int mask, enum ib_qp_state cur, enum ib_qp_state next);
+void rxe_qp_task_modify(struct rxe_qp *qp, enum ib_qp_state cur,
+			enum ib_qp_state next);
 /*
  * QPs that a user doorbell runs inline after its own QP: those its
  * loopback packets were queued to, then those theirs were, and so on (a

@@ -482,7 +482,7 @@ static int rxe_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr,
 	}
 	if (sq_drained && cur != IB_QPS_SQD)
 		rxe_qp_event(qp, IB_EVENT_SQ_DRAINED);
-	rxe_qp_task_modify(qp, attr, mask, cur, next);
+	rxe_qp_task_modify(qp, cur, next);
 	return 0;
 }
 

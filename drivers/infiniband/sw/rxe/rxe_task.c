@@ -507,8 +507,6 @@ void rxe_qp_task_attr(struct rxe_qp *qp, const struct ib_qp_attr *attr,
 /**
  * rxe_qp_task_modify() - follow a successful modify_qp
  * @qp: the QP
- * @attr: the attributes given
- * @mask: which of them
  * @cur: state before
  * @next: state after
  *
@@ -523,8 +521,8 @@ void rxe_qp_task_attr(struct rxe_qp *qp, const struct ib_qp_attr *attr,
  * another modify_qp, after which the first packet or post runs the
  * transport.
  */
-void rxe_qp_task_modify(struct rxe_qp *qp, const struct ib_qp_attr *attr,
-			int mask, enum ib_qp_state cur, enum ib_qp_state next)
+void rxe_qp_task_modify(struct rxe_qp *qp, enum ib_qp_state cur,
+			enum ib_qp_state next)
 {
 	if (next == IB_QPS_RESET && cur != IB_QPS_RESET) {
 		/* Before the purge: see rxe_qp_requeue(). */
