@@ -39,6 +39,14 @@
 #    completing (then post_recv reports ENOSPC), and destroying those QPs
 #    warns "refcount_t: underflow; use-after-free" in its __rxe_cleanup,
 #    which would fail this case on stock's account, so stock skips it.
+#  - rc-reset-asleep (ours only: debugfs odp_copy_delay_ms makes an ODP
+#    copy sleep 2 s, a slow fault): a one-packet SEND's responder sleeps
+#    in the copy into its ODP receive buffer while both QPs are reset and
+#    connected again, the sender from the same PSN, and a new SEND is
+#    posted before its receive is: when the sleeper wakes, its ACK of the
+#    old packet must not complete the new SEND (which RNR-retries until
+#    the receive comes 0.5 s later, then lands there intact) and the old
+#    receive must never complete.  3 rounds.
 # Both implementations must pass every other check (stock is the
 # reference).
 # topology: one
@@ -50,7 +58,7 @@ VE=$REPO/userspace/verbsev/verbsev
 OUT=$RESULTS/async-events
 mkdir -p "$OUT"
 
-tap_plan 20
+tap_plan 21
 [ -x "$VE" ] || tap_bail "$VE is not built (make userspace)"
 
 # verbsev IMPL MODE: run one check; its output is the diagnostics
@@ -86,6 +94,8 @@ for impl in stock ours; do
 			verbsev $impl uc-loss
 		tap_check "ours: an RC QP reset under a running transport and connected again starts clean (verbsev rc-reset)" \
 			verbsev $impl rc-reset
+		tap_check "ours: a responder asleep in an ODP fault across a reset and reconnection acts on nothing of the new connection (verbsev rc-reset-asleep)" \
+			verbsev $impl rc-reset-asleep
 	else
 		verbsev $impl uc-rnr >/dev/null
 		tap_diag "stock: verbsev uc-rnr: $(tail -n 1 "$OUT/stock-uc-rnr.log") (not asserted: stock 6.1 drops the UC messages that follow)"

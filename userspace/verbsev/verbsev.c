@@ -83,6 +83,24 @@
  *	and acting on a packet, so most resets come while a run holds state
  *	from before them.
  *
+ *   verbsev -d DEV rc-reset-asleep
+ *	Ours only (its debugfs knob odp_copy_delay_ms).  The same RC pair,
+ *	RNR retries unlimited, ACK timeout 1 s, the receive buffers in an
+ *	ODP MR.  4 rounds: a one-packet SEND at PSN P reaches the receiver's
+ *	responder, which takes the receive and then sleeps 2 s in the ODP
+ *	copy (the knob: a slow fault), holding the receiver's transport.
+ *	Meanwhile both QPs are reset and connected again with the sender
+ *	starting at the same PSN P, and a new SEND is posted with no receive
+ *	for it yet; in odd rounds the receiver first goes through INIT, a
+ *	full RQ and ERR, whose flush brings the RQ's consumer index round to
+ *	the sleeper's slot.  The old SEND's bytes must not have landed when
+ *	the new SEND is posted (so the sleep spans the reconnection) and must
+ *	land after (the sleeper may finish its memory access).  Nothing of
+ *	the old connection may reach the new one: no ACK of the old packet
+ *	may complete the new SEND (it must stay outstanding, RNR-retrying,
+ *	until its receive is posted 0.5 s later, then land there with its
+ *	bytes), and the old receive must never complete.
+ *
  * Output: "ok: ..." or "FAIL: ..." per check, "verbsev: PASS" or
  * "verbsev: FAIL (N)" last.  Exit status 0 only if every check passed.
  */
@@ -116,6 +134,8 @@ static const char *dev_name;
 static int wait_secs = 20;	/* -t: longest wait for a completion or event */
 static int hold_secs = 600;	/* -T: hold mode gives up after this */
 static int failures;
+static int rnr_retry = 3;	/* qp_connect*(): 7 retries for ever */
+static int ack_timeout = 14;	/* qp_connect*(): 4.096 us << this */
 
 static void say(const char *fmt, ...)
 {
@@ -778,9 +798,9 @@ static void qp_connect_psn(struct ibv_qp *qp, uint32_t dqpn, int gidx,
 		die("modify QP to RTR: %s", strerror(errno));
 	memset(&a, 0, sizeof(a));
 	a.qp_state = IBV_QPS_RTS;
-	a.timeout = 14;
+	a.timeout = ack_timeout;
 	a.retry_cnt = 3;
-	a.rnr_retry = 3;
+	a.rnr_retry = rnr_retry;
 	a.sq_psn = sq_psn;
 	a.max_rd_atomic = 1;
 	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_SQ_PSN |
@@ -1655,11 +1675,345 @@ static int run_rc_reset(void)
 	return 0;
 }
 
+/*
+ * rc-reset-asleep: a transport part asleep in an ODP fault (here made slow
+ * by a knob) across a reset *and* a whole reconnection must not let its
+ * one packet of the old connection act on the new one.
+ */
+#define RA_ROUNDS	4	/* odd rounds bring the RQ index round */
+#define RA_SLEEP_MS	2000
+#define RA_LEN		1000	/* one packet at MTU 1024 */
+#define RA_KNOB		RXE_DBG "/odp_copy_delay_ms"
+
+struct ra_post {
+	struct ibv_qp *qp;
+	struct ibv_mr *mr;
+	uint64_t wr_id;
+	int rc;
+};
+
+static void ra_knob_off(void)
+{
+	FILE *f = fopen(RA_KNOB, "w");
+
+	if (f) {
+		fputs("0\n", f);
+		fclose(f);
+	}
+}
+
+/* Thread body: one signalled SEND of RA_LEN bytes from the MR's start. */
+static void *ra_post_one(void *arg)
+{
+	struct ra_post *p = arg;
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)p->mr->addr,
+		.length = RA_LEN,
+		.lkey = p->mr->lkey,
+	};
+	struct ibv_send_wr wr = {
+		.wr_id = p->wr_id,
+		.sg_list = &sge,
+		.num_sge = 1,
+		.opcode = IBV_WR_SEND,
+		.send_flags = IBV_SEND_SIGNALED,
+	}, *bad;
+
+	p->rc = ibv_post_send(p->qp, &wr, &bad);
+	return NULL;
+}
+
+static void ra_post_recv(struct ibv_qp *qp, struct ibv_mr *mr, size_t off,
+			 uint64_t wr_id)
+{
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)mr->addr + off,
+		.length = 4096,
+		.lkey = mr->lkey,
+	};
+	struct ibv_recv_wr wr = { .wr_id = wr_id, .sg_list = &sge,
+				  .num_sge = 1 }, *bad;
+
+	if (ibv_post_recv(qp, &wr, &bad))
+		die("ibv_post_recv: %s", strerror(errno));
+}
+
+static void qp_modify_state(struct ibv_qp *qp, enum ibv_qp_state st)
+{
+	struct ibv_qp_attr a = {
+		.qp_state = st,
+		.port_num = PORT,
+		.qp_access_flags = IBV_ACCESS_REMOTE_WRITE,
+	};
+	int mask = IBV_QP_STATE;
+
+	if (st == IBV_QPS_INIT)
+		mask |= IBV_QP_PKEY_INDEX | IBV_QP_PORT | IBV_QP_ACCESS_FLAGS;
+	if (ibv_modify_qp(qp, &a, mask))
+		die("modify QP to state %d: %s", st, strerror(errno));
+}
+
+/*
+ * Bring @b's RQ consumer index round to where it was (the reset just
+ * emptied the RQ, whose slot before that holds the sleeper's receive):
+ * INIT, post receives until the ring is full (a ring keeps one slot
+ * free, so the producer index comes round to that slot), and ERR flushes
+ * them all.  Returns how many were flushed, or -1.
+ */
+static int ra_wrap_rq(struct ibv_qp *b, struct ibv_cq *cq_b,
+		      struct ibv_mr *odp)
+{
+	struct ibv_sge sge = { .addr = (uintptr_t)odp->addr + 8192,
+			       .length = 64, .lkey = odp->lkey };
+	struct ibv_recv_wr wr = { .wr_id = 999, .sg_list = &sge,
+				  .num_sge = 1 }, *bad;
+	struct ibv_wc wc[16];
+	int n = 0, got = 0, i, r;
+
+	qp_modify_state(b, IBV_QPS_INIT);
+	while (n < 60 && !ibv_post_recv(b, &wr, &bad))
+		n++;
+	if (n == 60)
+		die("the RQ took 60 receives without filling up");
+	qp_modify_state(b, IBV_QPS_ERR);
+	while ((r = poll_quiet(cq_b, wc, 16, 50)) > 0) {
+		for (i = 0; i < r; i++)
+			if (wc[i].status != IBV_WC_WR_FLUSH_ERR ||
+			    wc[i].wr_id != 999)
+				return -1;
+		got += r;
+	}
+	qp_reset(b);
+	return got == n ? n : -1;
+}
+
+/*
+ * One round; returns a failure description or NULL.  @wrap: also bring
+ * the receiver's RQ consumer index round to the sleeper's slot before
+ * the reconnection (a retire that only compares indices would then
+ * complete the sleeper's receive).
+ */
+static const char *ra_round(struct ibv_qp *a, struct ibv_qp *b,
+			    struct ibv_cq *cq_a, struct ibv_cq *cq_b,
+			    struct ibv_mr *src, struct ibv_mr *odp,
+			    int gidx, const union ibv_gid *gid, unsigned int k,
+			    bool wrap, char *why, size_t whylen)
+{
+	uint32_t p = (k * 7919u + 101) & 0xffffff;
+	uint32_t q = (k * 104729u + 7) & 0xffffff;
+	uint64_t old_id = 100 + k, new_id = 200 + k;
+	unsigned char *sbuf = src->addr, *dbuf = odp->addr;
+	struct ra_post old = { .qp = a, .mr = src, .wr_id = old_id };
+	struct ibv_send_wr swr, *sbad;
+	struct ibv_sge ss;
+	struct ibv_wc wc[4];
+	double t0, t_new, t_woke;
+	int n, total, flushed = 0;
+	pthread_t th;
+
+	/* A fresh connection at PSN p, one receive for the old SEND. */
+	qp_reset(a);
+	qp_reset(b);
+	rr_drain(cq_a, 20, &total);
+	rr_drain(cq_b, 20, &total);
+	qp_connect_psn(a, b->qp_num, gidx, gid, p, q);
+	qp_connect_psn(b, a->qp_num, gidx, gid, q, p);
+	fill_pat(sbuf, RA_LEN, 2 * k);
+	fill_pat(sbuf + 4096, RA_LEN, 2 * k + 1);
+	memset(dbuf, 0, 2 * 4096);
+	ra_post_recv(b, odp, 0, old_id);
+
+	write_num(RA_KNOB, RA_SLEEP_MS);
+	t0 = now();
+	if (pthread_create(&th, NULL, ra_post_one, &old))
+		die("pthread_create");
+	/*
+	 * The old SEND reaches the receiver's responder (inline in that
+	 * post, or in the receiver's work), which takes the receive and
+	 * falls asleep in the copy, holding the receiver's transport.
+	 */
+	usleep(400000);
+	/* Reset and connect again, the sender from the same PSN p. */
+	qp_reset(b);
+	qp_reset(a);
+	/* Whatever completed before the reset did so legitimately. */
+	rr_drain(cq_a, 20, &total);
+	rr_drain(cq_b, 20, &total);
+	if (wrap) {
+		flushed = ra_wrap_rq(b, cq_b, odp);
+		if (flushed <= 0) {
+			ra_knob_off();
+			pthread_join(th, NULL);
+			snprintf(why, whylen, "filling and flushing the RQ: "
+				 "flush completions do not match");
+			return why;
+		}
+	}
+	qp_connect_psn(a, b->qp_num, gidx, gid, p, q + 1000);
+	qp_connect_psn(b, a->qp_num, gidx, gid, q + 1000, p);
+	ra_knob_off();	/* the sleeper keeps sleeping; new copies do not */
+	ss = (struct ibv_sge){ .addr = (uintptr_t)sbuf + 4096,
+			       .length = RA_LEN, .lkey = src->lkey };
+	swr = (struct ibv_send_wr){ .wr_id = new_id, .sg_list = &ss,
+				    .num_sge = 1, .opcode = IBV_WR_SEND,
+				    .send_flags = IBV_SEND_SIGNALED };
+	if (ibv_post_send(a, &swr, &sbad))
+		die("ibv_post_send: %s", strerror(errno));
+	t_new = now() - t0;
+	/*
+	 * The knob sleeps before the copy: the old SEND's bytes must not be
+	 * there yet (else nothing slept across the reconnection), and must
+	 * come when the sleeper wakes (it may finish its memory access).
+	 */
+	if (!memcmp(dbuf, sbuf, RA_LEN)) {
+		pthread_join(th, NULL);
+		snprintf(why, whylen, "the old SEND had landed before the new "
+			 "one was posted (%.2f s): nothing slept across the "
+			 "reconnection", t_new);
+		return why;
+	}
+	while (memcmp(dbuf, sbuf, RA_LEN) && now() - t0 < RA_SLEEP_MS / 1e3 + 5)
+		usleep(1000);
+	t_woke = now() - t0;
+	pthread_join(th, NULL);
+	if (old.rc) {
+		snprintf(why, whylen, "old SEND: ibv_post_send: %s",
+			 strerror(old.rc));
+		return why;
+	}
+	if (memcmp(dbuf, sbuf, RA_LEN)) {
+		snprintf(why, whylen, "the old SEND's bytes never landed: the "
+			 "responder was not asleep in it (%.2f s)", t_woke);
+		return why;
+	}
+	/* The sleeper is done with its packet of the old connection. */
+	n = poll_quiet(cq_a, wc, 4, 500);
+	if (n) {
+		snprintf(why, whylen, "%d send completion(s) before the new "
+			 "SEND's receive was posted (first: wr_id %" PRIu64
+			 ", %s)", n,
+			 (uint64_t)wc[0].wr_id,
+			 ibv_wc_status_str(wc[0].status));
+		return why;
+	}
+	n = poll_quiet(cq_b, wc, 4, 20);
+	if (n) {
+		snprintf(why, whylen, "%d receive completion(s) of the old "
+			 "connection (first: wr_id %" PRIu64 ", %s)", n,
+			 (uint64_t)wc[0].wr_id,
+			 ibv_wc_status_str(wc[0].status));
+		return why;
+	}
+	ra_post_recv(b, odp, 4096, new_id);
+	n = poll_n(cq_b, wc, 1);
+	if (n != 1 || wc[0].status != IBV_WC_SUCCESS ||
+	    wc[0].wr_id != new_id || wc[0].byte_len != RA_LEN) {
+		snprintf(why, whylen, "new receive: %d completion(s), status "
+			 "%s, wr_id %" PRIu64 ", %u bytes", n,
+			 n ? ibv_wc_status_str(wc[0].status) : "-",
+			 n ? (uint64_t)wc[0].wr_id : 0,
+			 n ? wc[0].byte_len : 0);
+		return why;
+	}
+	if (memcmp(dbuf + 4096, sbuf + 4096, RA_LEN)) {
+		snprintf(why, whylen, "new receive: payload differs");
+		return why;
+	}
+	n = poll_n(cq_a, wc, 1);
+	if (n != 1 || wc[0].status != IBV_WC_SUCCESS ||
+	    wc[0].wr_id != new_id) {
+		snprintf(why, whylen, "new SEND: %d completion(s), status %s",
+			 n, n ? ibv_wc_status_str(wc[0].status) : "-");
+		return why;
+	}
+	n = poll_quiet(cq_b, wc, 4, 50);
+	if (!n)
+		n = poll_quiet(cq_a, wc, 4, 50);
+	if (n) {
+		snprintf(why, whylen, "%d completion(s) nobody asked for "
+			 "(first: wr_id %" PRIu64 ")", n,
+			 (uint64_t)wc[0].wr_id);
+		return why;
+	}
+	say("round %u: reset and reconnected while the responder slept "
+	    "(%d receives flushed to bring the RQ index round); new SEND "
+	    "posted at %.2f s, the sleeper's bytes landed at %.2f s", k,
+	    flushed, t_new, t_woke);
+	return NULL;
+}
+
+static int run_rc_reset_asleep(void)
+{
+	struct ibv_context *ctx = open_dev();
+	struct ibv_qp_init_attr ia = {
+		.cap = { .max_send_wr = 4, .max_recv_wr = 4,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+		.qp_type = IBV_QPT_RC,
+	};
+	int acc = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE;
+	struct ibv_cq *cq_a, *cq_b;
+	struct ibv_mr *src, *odp;
+	struct ibv_qp *a, *b;
+	struct ibv_pd *pd;
+	union ibv_gid gid;
+	const char *err;
+	char why[200];
+	void *sbuf, *dbuf;
+	unsigned int k;
+	int gidx, bad = 0;
+
+	if (access(RA_KNOB, W_OK))
+		die("%s: %s (ours only)", RA_KNOB, strerror(errno));
+	atexit(ra_knob_off);
+	/*
+	 * The new SEND waits for the sleeper (2 s): 1 s ACK timeout, 3
+	 * retries.  RNR NAKs after that, until its receive comes.
+	 */
+	rnr_retry = 7;
+	ack_timeout = 18;
+	gidx = find_gid(ctx, &gid);
+	if (gidx < 0)
+		die("no RoCE v2 GID on %s", dev_name);
+	pd = ibv_alloc_pd(ctx);
+	cq_a = ibv_create_cq(ctx, 16, NULL, NULL, 0);
+	cq_b = ibv_create_cq(ctx, 64, NULL, NULL, 0);
+	if (!pd || !cq_a || !cq_b)
+		die("PD/CQ: %s", strerror(errno));
+	sbuf = calloc(1, 8192);
+	if (posix_memalign(&dbuf, 4096, 3 * 4096))
+		die("posix_memalign");
+	memset(dbuf, 0, 3 * 4096);
+	src = ibv_reg_mr(pd, sbuf, 8192, acc);
+	odp = ibv_reg_mr(pd, dbuf, 3 * 4096, acc | IBV_ACCESS_ON_DEMAND);
+	if (!src || !odp)
+		die("ibv_reg_mr: %s", strerror(errno));
+	make_pair(pd, &ia, cq_a, cq_b, gidx, &gid, &a, &b);
+	for (k = 0; k < RA_ROUNDS; k++) {
+		err = ra_round(a, b, cq_a, cq_b, src, odp, gidx, &gid, k,
+			       k & 1, why, sizeof(why));
+		if (err) {
+			bad++;
+			say("round %u: %s", k, err);
+		}
+	}
+	check(!bad, "a responder asleep in an ODP fault across a reset and "
+	      "reconnection acted on nothing of the new connection: no "
+	      "stale ACK, no stale completion, the new SEND landed in its "
+	      "own receive (%d of %d rounds failed)", bad, RA_ROUNDS);
+	ra_knob_off();
+	ibv_dereg_mr(src);
+	ibv_dereg_mr(odp);
+	pair_teardown(ctx, pd, cq_a, cq_b, a, b);
+	free(sbuf);
+	free(dbuf);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: verbsev -d DEV [-t WAIT_SECS] [-T HOLD_SECS] "
 		"hold|srq-limit|cq-overflow|send-inv|uc-errors|uc-rnr|uc-loss|"
-		"rc-reset\n");
+		"rc-reset|rc-reset-asleep\n");
 	exit(2);
 }
 
@@ -1702,6 +2056,8 @@ int main(int argc, char **argv)
 		run_uc_loss();
 	else if (!strcmp(mode, "rc-reset"))
 		run_rc_reset();
+	else if (!strcmp(mode, "rc-reset-asleep"))
+		run_rc_reset_asleep();
 	else
 		usage();
 	if (failures)

@@ -311,7 +311,8 @@ struct rxe_atomic_res {
  * kernel consumer may call it from a handler the run called), so it sets
  * RXE_RUN_RESET and the next part of a round (completer, responder,
  * requester) resets it first, under @run_mutex; the part that was going
- * finishes the packet or WQE it holds (rxe_qp_reset_transport()).
+ * may finish the memory access of the packet or WQE it holds, but sends
+ * and completes nothing (rxe_qp_reset_transport()).
  * Exceptions: modify_qp writes @resp_psn,
  * @retry_left and @rnr_left (RQ_PSN, RETRY_CNT, RNR_RETRY) under
  * @state_lock before it publishes the new state, so a packet or a run that
@@ -618,7 +619,8 @@ bool rxe_qp_requeue(struct rxe_qp *qp, struct sk_buff_head *queue,
 		    struct sk_buff *skb);
 void rxe_qp_task_attr(struct rxe_qp *qp, const struct ib_qp_attr *attr,
 		      int mask, enum ib_qp_state cur, enum ib_qp_state next);
-void rxe_qp_task_modify(struct rxe_qp *qp, enum ib_qp_state cur,
+void rxe_qp_task_reset(struct rxe_qp *qp);
+void rxe_qp_task_modify(struct rxe_qp *qp, enum ib_qp_state prev,
 			enum ib_qp_state next);
 /*
  * QPs that a user doorbell runs inline after its own QP: those its
@@ -707,7 +709,7 @@ static inline enum ib_qp_state rxe_qp_state(const struct rxe_qp *qp)
 	return smp_load_acquire(&qp->attr.qp_state);
 }
 
-void rxe_qp_flush_sq(struct rxe_qp *qp);
+void rxe_qp_flush_sq(struct rxe_qp *qp, bool from_run);
 void rxe_qp_set_error(struct rxe_qp *qp);
 void rxe_qp_set_fatal(struct rxe_qp *qp);
 

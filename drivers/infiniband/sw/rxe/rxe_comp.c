@@ -27,6 +27,8 @@
  * Load the oldest in-flight WQE into qp->req_wqe; false if none.  A WQE
  * that a rewind is sending again (at req_next) is still in flight if all
  * of it went out once: a late ACK for the first transmission retires it.
+ * None either for a completer that was going when the QP was moved to
+ * RESET (RXE_RUN_RESET): what is in the ring now is a new connection's.
  */
 static bool rxe_comp_head(struct rxe_qp *qp, u32 *idx)
 {
@@ -35,7 +37,8 @@ static bool rxe_comp_head(struct rxe_qp *qp, u32 *idx)
 	spin_lock_irqsave(&qp->sq_lock, flags);
 	*idx = qp->sq.cons;
 	if ((*idx == qp->req_next && !qp->sq_meta[*idx].sent) ||
-	    rxe_queue_empty(&qp->sq)) {
+	    rxe_queue_empty(&qp->sq) ||
+	    test_bit(RXE_RUN_RESET, &qp->run_flags)) {
 		spin_unlock_irqrestore(&qp->sq_lock, flags);
 		return false;
 	}

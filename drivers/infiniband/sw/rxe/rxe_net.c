@@ -333,6 +333,17 @@ int rxe_net_xmit(struct rxe_dev *rdev, struct rxe_qp *qp,
 		err = -EINVAL;
 		goto drop;
 	}
+	/*
+	 * Built by a part that was going when modify_qp moved the QP to
+	 * RESET: a packet of the old connection, which a reset NIC does not
+	 * send (the QP may be connected again by now).
+	 */
+	if (unlikely(test_bit(RXE_RUN_RESET, &qp->run_flags))) {
+		pr_debug("qp#%u reset: packet of the old connection dropped\n",
+			 qp->ibqp.qp_num);
+		kfree_skb(skb);
+		return 0;
+	}
 	pr_debug("qp#%u xmit %s len %u dmac %pM\n", qp->ibqp.qp_num,
 		 local ? "loopback" : "wire", skb->len, av->dmac);
 	if (unlikely(rxe_xmit_inject_drop(bth))) {

@@ -32,6 +32,7 @@
  * its live ODP MRs plus what its deregistered ones had counted.
  */
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <rdma/rdma_netlink.h>
 #include <rdma/restrack.h>
 
@@ -194,6 +195,15 @@ static u32 rxe_odp_fail_every;
 static bool rxe_odp_fail_writes_only;
 static atomic_t rxe_odp_fail_count = ATOMIC_INIT(0);
 
+/*
+ * Test knob: <debugfs>/rdma_rxe/odp_copy_delay_ms = N makes every ODP copy
+ * sleep N milliseconds (at most 5 s) before it touches memory, as a slow
+ * fault would (a page coming back from a busy swap device).  verbsev
+ * rc-reset-asleep uses it to hold a responder asleep, with the QP's
+ * run_mutex, while the QP is reset and connected again.  0: off.
+ */
+static u32 rxe_odp_copy_delay_ms;
+
 static bool rxe_odp_inject_transient(bool write)
 {
 	u32 n = READ_ONCE(rxe_odp_fail_every);
@@ -212,6 +222,8 @@ void rxe_odp_debugfs_init(struct dentry *root)
 	debugfs_create_u32("odp_fail_every", 0600, root, &rxe_odp_fail_every);
 	debugfs_create_bool("odp_fail_writes_only", 0600, root,
 			    &rxe_odp_fail_writes_only);
+	debugfs_create_u32("odp_copy_delay_ms", 0600, root,
+			   &rxe_odp_copy_delay_ms);
 }
 
 /* Map the core's errors onto the two the transport distinguishes. */
@@ -236,9 +248,12 @@ static int rxe_odp_err(int err)
 int rxe_odp_copy(struct rxe_mr *mr, u64 iova, void *buf, u64 len, bool to_mr)
 {
 	u64 va = mr->odp_va + (iova - mr->iova);
+	u32 delay = READ_ONCE(rxe_odp_copy_delay_ms);
 
 	if ((size_t)len != len)
 		return -EFAULT;
+	if (unlikely(delay))
+		msleep(min_t(u32, delay, 5000));
 	if (rxe_odp_inject_transient(to_mr))
 		return -EAGAIN;
 	return rxe_odp_err(odpc_region_copy(mr->odp, va, buf, len,

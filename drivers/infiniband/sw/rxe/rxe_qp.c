@@ -84,9 +84,12 @@ static enum ib_wc_opcode rxe_send_wc_opcode(u32 wr_opcode)
 /*
  * Complete every WQE still in a ring with WR_FLUSH_ERR.  The ring lock is
  * dropped around each CQE: a kernel consumer's completion handler may post
- * new work to this QP from inside rxe_cq_post().
+ * new work to this QP from inside rxe_cq_post().  @from_run: called by
+ * the transport (with run_mutex), which stops if the QP was moved to
+ * RESET under it (RXE_RUN_RESET, tested under the ring lock): the ring
+ * then holds the WQEs of a connection it knows nothing of.
  */
-void rxe_qp_flush_sq(struct rxe_qp *qp)
+void rxe_qp_flush_sq(struct rxe_qp *qp, bool from_run)
 {
 	struct rxe_send_wqe *wqe;
 	struct ib_wc wc;
@@ -97,7 +100,8 @@ void rxe_qp_flush_sq(struct rxe_qp *qp)
 	for (;;) {
 		memset(&wc, 0, sizeof(wc));
 		spin_lock_irqsave(&qp->sq_lock, flags);
-		if (rxe_queue_empty(&qp->sq)) {
+		if (rxe_queue_empty(&qp->sq) ||
+		    (from_run && test_bit(RXE_RUN_RESET, &qp->run_flags))) {
 			spin_unlock_irqrestore(&qp->sq_lock, flags);
 			return;
 		}
@@ -114,7 +118,7 @@ void rxe_qp_flush_sq(struct rxe_qp *qp)
 	}
 }
 
-static void rxe_flush_rq(struct rxe_qp *qp)
+static void rxe_flush_rq(struct rxe_qp *qp, bool from_run)
 {
 	struct rxe_recv_wqe *wqe;
 	struct ib_wc wc;
@@ -125,7 +129,8 @@ static void rxe_flush_rq(struct rxe_qp *qp)
 	for (;;) {
 		memset(&wc, 0, sizeof(wc));
 		spin_lock_irqsave(&qp->rq_lock, flags);
-		if (rxe_queue_empty(&qp->rq)) {
+		if (rxe_queue_empty(&qp->rq) ||
+		    (from_run && test_bit(RXE_RUN_RESET, &qp->run_flags))) {
 			spin_unlock_irqrestore(&qp->rq_lock, flags);
 			return;
 		}
@@ -428,7 +433,7 @@ static int rxe_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr,
 {
 	struct rxe_dev *rdev = to_rdev(ibqp->device);
 	struct rxe_qp *qp = to_rqp(ibqp);
-	enum ib_qp_state cur, next;
+	enum ib_qp_state cur, next, prev;
 	struct rxe_av av;
 	unsigned long flags;
 	bool sq_drained = false;
@@ -444,8 +449,9 @@ static int rxe_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr,
 	}
 
 	spin_lock_irqsave(&qp->state_lock, flags);
-	cur = (mask & IB_QP_CUR_STATE) ? attr->cur_qp_state :
-					 qp->attr.qp_state;
+	/* What the QP really was (IB_QP_CUR_STATE is the caller's claim). */
+	prev = qp->attr.qp_state;
+	cur = (mask & IB_QP_CUR_STATE) ? attr->cur_qp_state : prev;
 	next = (mask & IB_QP_STATE) ? attr->qp_state : cur;
 	err = rxe_qp_check_attr(rdev, qp, attr, mask, cur, next);
 	if (err) {
@@ -460,6 +466,12 @@ static int rxe_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr,
 	/* Pairs with the acquire load in rxe_qp_state(). */
 	smp_store_release(&qp->attr.qp_state, next);
 	qp->attr.cur_qp_state = next;
+	/*
+	 * After the state (a part that starts now sees RESET), before the
+	 * rings are emptied: rxe_qp_task_reset().
+	 */
+	if (next == IB_QPS_RESET && prev != IB_QPS_RESET)
+		rxe_qp_task_reset(qp);
 	if (next == IB_QPS_SQD) {
 		/* Nothing is in flight until the transport runs the SQ. */
 		qp->attr.sq_draining = 0;
@@ -469,7 +481,7 @@ static int rxe_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr,
 	}
 	spin_unlock_irqrestore(&qp->state_lock, flags);
 
-	if (next == IB_QPS_RESET && cur != IB_QPS_RESET)
+	if (next == IB_QPS_RESET && prev != IB_QPS_RESET)
 		rxe_qp_discard(qp);
 	/*
 	 * Also ERR to ERR: user space posts receives without a system call,
@@ -477,12 +489,12 @@ static int rxe_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr,
 	 * flushed here (as stock does).
 	 */
 	if (next == IB_QPS_ERR) {
-		rxe_qp_flush_sq(qp);
-		rxe_flush_rq(qp);
+		rxe_qp_flush_sq(qp, false);
+		rxe_flush_rq(qp, false);
 	}
 	if (sq_drained && cur != IB_QPS_SQD)
 		rxe_qp_event(qp, IB_EVENT_SQ_DRAINED);
-	rxe_qp_task_modify(qp, cur, next);
+	rxe_qp_task_modify(qp, prev, next);
 	return 0;
 }
 
@@ -492,8 +504,9 @@ static int rxe_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr,
  * pending comes from a part that was going when the owner reset the QP:
  * it belongs to the old connection, and the owner may already have
  * brought the QP up again (rxe_qp_reset_transport()).  RXE_RUN_RESET is
- * set before that modify_qp's next state_lock section, so the test under
- * the lock sees it.
+ * set in the state_lock section that publishes RESET, so the test under
+ * the lock sees one or the other; the flushes test it again under the
+ * ring locks.
  */
 static void rxe_qp_move_to_error(struct rxe_qp *qp, bool fatal)
 {
@@ -512,8 +525,8 @@ static void rxe_qp_move_to_error(struct rxe_qp *qp, bool fatal)
 	spin_unlock_irqrestore(&qp->state_lock, flags);
 	if (was_err)
 		return;
-	rxe_qp_flush_sq(qp);
-	rxe_flush_rq(qp);
+	rxe_qp_flush_sq(qp, true);
+	rxe_flush_rq(qp, true);
 	if (fatal)
 		rxe_qp_event(qp, IB_EVENT_QP_FATAL);
 	rxe_qp_kick(qp);
@@ -684,7 +697,7 @@ static int rxe_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 	if (qp->is_user) {
 		/* The doorbell: WQEs are already in the mapped ring. */
 		if (state == IB_QPS_ERR) {
-			rxe_qp_flush_sq(qp);
+			rxe_qp_flush_sq(qp, false);
 			return 0;
 		}
 		if (state < IB_QPS_RTS)
@@ -707,7 +720,7 @@ static int rxe_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 	if (err)
 		*bad = wr;
 	if (state == IB_QPS_ERR)
-		rxe_qp_flush_sq(qp);
+		rxe_qp_flush_sq(qp, false);
 	else
 		rxe_qp_kick(qp);
 	return err;
@@ -728,7 +741,7 @@ static int rxe_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 	err = rxe_post_recv_list(&qp->rq, &qp->rq_lock, qp->rq_max_sge, wr,
 				 bad);
 	if (state == IB_QPS_ERR)
-		rxe_flush_rq(qp);
+		rxe_flush_rq(qp, false);
 	return err;
 }
 

@@ -35,7 +35,9 @@ static bool rxe_req_signaled(struct rxe_qp *qp, const struct rxe_send_wqe *wqe)
  * @status: how it ended
  *
  * Posts a CQE if the WQE asks for one or failed.  Nothing happens if a
- * flush retired the WQE meanwhile.
+ * flush retired the WQE meanwhile, or if the QP was moved to RESET since
+ * the WQE was read (a WQE of the old connection: see
+ * rxe_resp_retire_wqe()).
  */
 void rxe_req_complete(struct rxe_qp *qp, u32 idx,
 		      const struct rxe_send_wqe *wqe, enum ib_wc_status status)
@@ -44,8 +46,9 @@ void rxe_req_complete(struct rxe_qp *qp, u32 idx,
 	unsigned long flags;
 
 	spin_lock_irqsave(&qp->sq_lock, flags);
-	if (qp->sq.cons != idx) {
-		/* Flushed or discarded while we sent it. */
+	if (qp->sq.cons != idx ||
+	    test_bit(RXE_RUN_RESET, &qp->run_flags)) {
+		/* Flushed, discarded or reset while we sent it. */
 		spin_unlock_irqrestore(&qp->sq_lock, flags);
 		return;
 	}
@@ -509,7 +512,7 @@ static bool rxe_requester_rc(struct rxe_qp *qp)
 
 	state = rxe_qp_state(qp);
 	if (state == IB_QPS_ERR) {
-		rxe_qp_flush_sq(qp);
+		rxe_qp_flush_sq(qp, true);
 		qp->req_next = qp->sq.cons;
 		qp->req_off = 0;
 		return false;
@@ -536,7 +539,9 @@ static bool rxe_requester_rc(struct rxe_qp *qp)
 
 	spin_lock_irqsave(&qp->sq_lock, flags);
 	idx = qp->req_next;
-	if (idx == rxe_queue_prod(&qp->sq)) {
+	/* Reset under us: the ring holds a new connection's WQEs. */
+	if (idx == rxe_queue_prod(&qp->sq) ||
+	    test_bit(RXE_RUN_RESET, &qp->run_flags)) {
 		spin_unlock_irqrestore(&qp->sq_lock, flags);
 		return false;
 	}
@@ -615,14 +620,15 @@ bool rxe_requester(struct rxe_qp *qp)
 		return rxe_requester_rc(qp);
 	state = rxe_qp_state(qp);
 	if (state == IB_QPS_ERR) {
-		rxe_qp_flush_sq(qp);
+		rxe_qp_flush_sq(qp, true);
 		return false;
 	}
 	if (state != IB_QPS_RTS || rxe_queue_empty(&qp->sq))
 		return false;
 
 	spin_lock_irqsave(&qp->sq_lock, flags);
-	if (rxe_queue_empty(&qp->sq)) {
+	if (rxe_queue_empty(&qp->sq) ||
+	    test_bit(RXE_RUN_RESET, &qp->run_flags)) {
 		spin_unlock_irqrestore(&qp->sq_lock, flags);
 		return false;
 	}

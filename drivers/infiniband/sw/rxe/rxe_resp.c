@@ -10,7 +10,10 @@
  * qp->resp_wqe once and only the copy is used.  An SRQ WQE is consumed
  * when it is taken (other QPs share the ring); an RQ WQE when its
  * completion is written, and only if no flush retired it in the meantime
- * (the consumer index is compared under rq_lock).
+ * (the consumer index is compared under rq_lock).  A responder that was
+ * going when the QP was moved to RESET completes neither: an SRQ WQE it
+ * holds is lost to the application, as the QP's own receives are
+ * (rxe_resp_retire_wqe()).
  *
  * UD (and GSI): SEND_ONLY and SEND_ONLY_WITH_IMMEDIATE land in one receive
  * WQE: 40 bytes of GRH area first (IPv4: 20 zero bytes and the IPv4
@@ -163,7 +166,9 @@ static bool rxe_resp_get_wqe(struct rxe_qp *qp, u32 *idx, u32 *max_sge)
 			return true;
 		}
 		spin_lock_irqsave(&srq->lock, flags);
-		if (rxe_queue_empty(&srq->rq)) {
+		/* A stale part (RESET) takes nothing: see the RQ below. */
+		if (rxe_queue_empty(&srq->rq) ||
+		    test_bit(RXE_RUN_RESET, &qp->run_flags)) {
 			spin_unlock_irqrestore(&srq->lock, flags);
 			return false;
 		}
@@ -184,7 +189,12 @@ static bool rxe_resp_get_wqe(struct rxe_qp *qp, u32 *idx, u32 *max_sge)
 	}
 
 	spin_lock_irqsave(&qp->rq_lock, flags);
-	if (!qp->rq.buf || rxe_queue_empty(&qp->rq)) {
+	/*
+	 * A responder that was going when the QP was moved to RESET takes
+	 * no receive of the connection that may follow.
+	 */
+	if (!qp->rq.buf || rxe_queue_empty(&qp->rq) ||
+	    test_bit(RXE_RUN_RESET, &qp->run_flags)) {
 		spin_unlock_irqrestore(&qp->rq_lock, flags);
 		return false;
 	}
@@ -196,16 +206,25 @@ static bool rxe_resp_get_wqe(struct rxe_qp *qp, u32 *idx, u32 *max_sge)
 	return true;
 }
 
-/* Retire an RQ WQE; false if a flush already did. */
+/*
+ * Retire a receive WQE (RQ or SRQ); false if a flush already did, or if
+ * the QP was moved to RESET since the WQE was taken: a WQE of the old
+ * connection completes nothing (an SRQ WQE it took is dropped, as RESET
+ * removes work without completions).  modify_qp sets the bit before it
+ * empties the RQ, and it is tested under rq_lock: without it, a discard
+ * and flushes of the new connection could bring the consumer index round
+ * to @idx again.
+ */
 static bool rxe_resp_retire_wqe(struct rxe_qp *qp, u32 idx)
 {
 	unsigned long flags;
 	bool ok = false;
 
 	if (qp->srq)
-		return true;
+		return !test_bit(RXE_RUN_RESET, &qp->run_flags);
 	spin_lock_irqsave(&qp->rq_lock, flags);
-	if (qp->rq.cons == idx) {
+	if (qp->rq.cons == idx &&
+	    !test_bit(RXE_RUN_RESET, &qp->run_flags)) {
 		rxe_queue_advance_cons(&qp->rq);
 		ok = true;
 	}

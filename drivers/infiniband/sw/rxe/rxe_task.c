@@ -88,8 +88,10 @@ void rxe_qp_kick(struct rxe_qp *qp)
  * rxe_qp_task_modify()).  Called with run_mutex held before each part of
  * a round (rxe_qp_run()), so no part is half-way through the state it
  * clears.  A part that was going when modify_qp moved the QP to RESET
- * finishes the one packet or WQE it holds on the old state (as a NIC
- * does that is reset mid-packet); the parts after it reset first.  The
+ * may finish the memory access of the one packet or WQE it holds (as a
+ * NIC does that is reset mid-packet), but sends and completes nothing:
+ * rxe_net_xmit() and the SQ/RQ retire test the bit, which stays set until
+ * this reset clears it.  The parts after it reset first.  The
  * fields modify_qp owns (PSNs, retry counts) are loaded again from
  * qp->attr, over anything such a stale part wrote: no part has run on the
  * new state yet, so those are the values it has to start from.
@@ -505,28 +507,42 @@ void rxe_qp_task_attr(struct rxe_qp *qp, const struct ib_qp_attr *attr,
 }
 
 /**
+ * rxe_qp_task_reset() - ask for the transport state to be reset
+ * @qp: the QP, just moved to RESET from another state
+ *
+ * Called by modify_qp under state_lock, after it published RESET and
+ * before it empties the rings and purges the packet queues.  Only sets
+ * RXE_RUN_RESET: the run that may be going on elsewhere owns the
+ * transport state, and waiting for that run here could deadlock (a kernel
+ * consumer may modify the QP from a completion handler the run called).
+ * The reset is done before the next part (completer, responder,
+ * requester) of any run looks at a packet or WQE; the part that was going
+ * may finish the memory access of the one it holds, but takes, sends and
+ * completes nothing more: the transmit, the WQE copy-outs and the retires
+ * test the bit, the last two under the ring locks the emptying takes too
+ * (rxe_qp_reset_transport()).  Set after the state, so a part that starts
+ * in between already sees RESET and does nothing after its reset.
+ */
+void rxe_qp_task_reset(struct rxe_qp *qp)
+{
+	set_bit(RXE_RUN_RESET, &qp->run_flags);
+}
+
+/**
  * rxe_qp_task_modify() - follow a successful modify_qp
  * @qp: the QP
- * @cur: state before
+ * @prev: state before
  * @next: state after
  *
  * Called after the state lock is dropped and the rings flushed (ERR) or
- * emptied (RESET).  A move to RESET only asks for the transport state to
- * be reset (RXE_RUN_RESET): the run that may be going on elsewhere owns
- * it, and waiting for that run here could deadlock (a kernel consumer may
- * modify the QP from a completion handler the run called).  The reset is
- * done before the next part (completer, responder, requester) of any run
- * looks at a packet or WQE; the part that was going finishes the one it
- * holds (rxe_qp_reset_transport()).  The QP cannot leave RESET without
- * another modify_qp, after which the first packet or post runs the
- * transport.
+ * emptied (RESET, after rxe_qp_task_reset()).  The QP cannot leave RESET
+ * without another modify_qp, after which the first packet or post runs
+ * the transport.
  */
-void rxe_qp_task_modify(struct rxe_qp *qp, enum ib_qp_state cur,
+void rxe_qp_task_modify(struct rxe_qp *qp, enum ib_qp_state prev,
 			enum ib_qp_state next)
 {
-	if (next == IB_QPS_RESET && cur != IB_QPS_RESET) {
-		/* Before the purge: see rxe_qp_requeue(). */
-		set_bit(RXE_RUN_RESET, &qp->run_flags);
+	if (next == IB_QPS_RESET && prev != IB_QPS_RESET) {
 		/* Nothing to time in RESET; the reset stops them again. */
 		del_timer(&qp->retry_timer);
 		del_timer(&qp->kick_timer);
