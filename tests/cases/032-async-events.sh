@@ -46,7 +46,12 @@
 #    posted before its receive is: when the sleeper wakes, its ACK of the
 #    old packet must not complete the new SEND (which RNR-retries until
 #    the receive comes 0.5 s later, then lands there intact) and the old
-#    receive must never complete.  3 rounds.
+#    receive must never complete.  4 rounds, every other one with the RQ
+#    index first brought round to the sleeper's slot by flushes.
+#  - srq-flush (ours only: transmit fault injection): an RC receiver on an
+#    SRQ holds the receive a SEND's first packet took (its last packet is
+#    lost); moved to ERR it must complete exactly that receive with
+#    WR_FLUSH_ERR.
 # Both implementations must pass every other check (stock is the
 # reference).
 # topology: one
@@ -58,7 +63,7 @@ VE=$REPO/userspace/verbsev/verbsev
 OUT=$RESULTS/async-events
 mkdir -p "$OUT"
 
-tap_plan 21
+tap_plan 22
 [ -x "$VE" ] || tap_bail "$VE is not built (make userspace)"
 
 # verbsev IMPL MODE: run one check; its output is the diagnostics
@@ -96,6 +101,8 @@ for impl in stock ours; do
 			verbsev $impl rc-reset
 		tap_check "ours: a responder asleep in an ODP fault across a reset and reconnection acts on nothing of the new connection (verbsev rc-reset-asleep)" \
 			verbsev $impl rc-reset-asleep
+		tap_check "ours: an SRQ receive held by a SEND in progress is flushed when the QP goes to ERR (verbsev srq-flush)" \
+			verbsev $impl srq-flush
 	else
 		verbsev $impl uc-rnr >/dev/null
 		tap_diag "stock: verbsev uc-rnr: $(tail -n 1 "$OUT/stock-uc-rnr.log") (not asserted: stock 6.1 drops the UC messages that follow)"

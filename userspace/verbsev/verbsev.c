@@ -101,6 +101,14 @@
  *	until its receive is posted 0.5 s later, then land there with its
  *	bytes), and the old receive must never complete.
  *
+ *   verbsev -d DEV srq-flush
+ *	Ours only (its transmit fault injection).  An RC pair whose receiver
+ *	takes its receives from an SRQ (3 posted): a 2000-byte SEND loses
+ *	its last packet (every time it is sent), so the receiver holds the
+ *	SRQ receive its first packet took; nothing may complete.  Moved to
+ *	ERR, the receiver must complete exactly that receive (the first
+ *	posted) with WR_FLUSH_ERR; the other two stay in the SRQ.
+ *
  * Output: "ok: ..." or "FAIL: ..." per check, "verbsev: PASS" or
  * "verbsev: FAIL (N)" last.  Exit status 0 only if every check passed.
  */
@@ -876,16 +884,22 @@ static bool rc_send_once(struct ibv_qp *a, struct ibv_qp *b, struct ibv_cq *cq_b
 }
 
 /* Destroy a pair's QPs and CQs, its PD (its MRs are gone) and the device. */
+static void pair_teardown_rest(struct ibv_context *ctx, struct ibv_pd *pd,
+			       struct ibv_cq *cq_a, struct ibv_cq *cq_b)
+{
+	ibv_destroy_cq(cq_a);
+	ibv_destroy_cq(cq_b);
+	ibv_dealloc_pd(pd);
+	ibv_close_device(ctx);
+}
+
 static void pair_teardown(struct ibv_context *ctx, struct ibv_pd *pd,
 			  struct ibv_cq *cq_a, struct ibv_cq *cq_b,
 			  struct ibv_qp *a, struct ibv_qp *b)
 {
 	ibv_destroy_qp(a);
 	ibv_destroy_qp(b);
-	ibv_destroy_cq(cq_a);
-	ibv_destroy_cq(cq_b);
-	ibv_dealloc_pd(pd);
-	ibv_close_device(ctx);
+	pair_teardown_rest(ctx, pd, cq_a, cq_b);
 }
 
 static int run_send_inv(void)
@@ -2009,11 +2023,120 @@ static int run_rc_reset_asleep(void)
 	return 0;
 }
 
+/*
+ * srq-flush: an RC QP on an SRQ that goes to ERR in the middle of a SEND
+ * must complete the SRQ receive that SEND had taken with WR_FLUSH_ERR
+ * (the flush cannot reach it: an SRQ WQE leaves the ring when taken).
+ */
+#define RC_SEND_LAST	0x02
+
+static int run_srq_flush(void)
+{
+	struct ibv_context *ctx = open_dev();
+	struct ibv_srq_init_attr si = { .attr = { .max_wr = 8, .max_sge = 1 } };
+	struct ibv_qp_init_attr ia = {
+		.cap = { .max_send_wr = 4, .max_recv_wr = 4,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+		.qp_type = IBV_QPT_RC,
+	};
+	int acc = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE;
+	struct ibv_qp_attr err_attr = { .qp_state = IBV_QPS_ERR };
+	struct ibv_send_wr swr, *sbad;
+	struct ibv_recv_wr rwr, *rbad;
+	struct ibv_sge ss, rs;
+	struct ibv_cq *cq_a, *cq_b;
+	struct ibv_mr *src, *dst;
+	struct ibv_srq *srq;
+	struct ibv_qp *a, *b;
+	struct ibv_wc wc[4];
+	struct ibv_pd *pd;
+	union ibv_gid gid;
+	long lost0;
+	int gidx, i, n;
+	void *sbuf, *dbuf;
+
+	if (read_num(RXE_DBG "/xmit_dropped") < 0)
+		die("%s/xmit_dropped not readable (ours only, debugfs mounted?)",
+		    RXE_DBG);
+	gidx = find_gid(ctx, &gid);
+	if (gidx < 0)
+		die("no RoCE v2 GID on %s", dev_name);
+	pd = ibv_alloc_pd(ctx);
+	cq_a = ibv_create_cq(ctx, 16, NULL, NULL, 0);
+	cq_b = ibv_create_cq(ctx, 16, NULL, NULL, 0);
+	srq = pd ? ibv_create_srq(pd, &si) : NULL;
+	if (!pd || !cq_a || !cq_b || !srq)
+		die("PD/CQ/SRQ: %s", strerror(errno));
+	sbuf = calloc(1, 4096);
+	dbuf = calloc(1, 3 * 4096);
+	src = ibv_reg_mr(pd, sbuf, 4096, acc);
+	dst = ibv_reg_mr(pd, dbuf, 3 * 4096, acc);
+	if (!src || !dst)
+		die("ibv_reg_mr: %s", strerror(errno));
+	ia.send_cq = ia.recv_cq = cq_a;
+	a = ibv_create_qp(pd, &ia);
+	ia.send_cq = ia.recv_cq = cq_b;
+	ia.srq = srq;
+	b = ibv_create_qp(pd, &ia);
+	if (!a || !b)
+		die("ibv_create_qp: %s", strerror(errno));
+	qp_connect(a, b->qp_num, gidx, &gid);
+	qp_connect(b, a->qp_num, gidx, &gid);
+	for (i = 0; i < 3; i++) {
+		rs = (struct ibv_sge){ .addr = (uintptr_t)dbuf + i * 4096,
+				       .length = 4096, .lkey = dst->lkey };
+		rwr = (struct ibv_recv_wr){ .wr_id = 501 + i, .sg_list = &rs,
+					    .num_sge = 1 };
+		if (ibv_post_srq_recv(srq, &rwr, &rbad))
+			die("ibv_post_srq_recv: %s", strerror(errno));
+	}
+
+	/* 2000 bytes at MTU 1024: FIRST and LAST; every LAST is lost. */
+	lost0 = read_num(RXE_DBG "/xmit_dropped");
+	lose_opcode(RC_SEND_LAST);
+	fill_pat(sbuf, 2000, 50);
+	ss = (struct ibv_sge){ .addr = (uintptr_t)sbuf, .length = 2000,
+			       .lkey = src->lkey };
+	swr = (struct ibv_send_wr){ .wr_id = 77, .sg_list = &ss, .num_sge = 1,
+				    .opcode = IBV_WR_SEND,
+				    .send_flags = IBV_SEND_SIGNALED };
+	if (ibv_post_send(a, &swr, &sbad))
+		die("ibv_post_send: %s", strerror(errno));
+	/* The sender gives up (retries exceeded) or keeps trying: either way */
+	n = poll_quiet(cq_b, wc, 4, 500);
+	lose_opcode(0);
+	check(read_num(RXE_DBG "/xmit_dropped") > lost0,
+	      "the SEND's last packet was lost (xmit_dropped %ld -> %ld)",
+	      lost0, read_num(RXE_DBG "/xmit_dropped"));
+	check(n == 0, "no receive completes while the SEND is incomplete (%d)",
+	      n);
+	if (ibv_modify_qp(b, &err_attr, IBV_QP_STATE))
+		die("modify QP to ERR: %s", strerror(errno));
+	n = poll_quiet(cq_b, wc, 4, 500);
+	check(n == 1 && wc[0].wr_id == 501 &&
+	      wc[0].status == IBV_WC_WR_FLUSH_ERR,
+	      "moved to ERR, the receiver completes the SRQ receive the SEND "
+	      "had taken, and only that one, with WR_FLUSH_ERR (%d: wr_id "
+	      "%" PRIu64 ", %s)", n, n ? (uint64_t)wc[0].wr_id : 0,
+	      n ? ibv_wc_status_str(wc[0].status) : "-");
+
+	ibv_modify_qp(a, &err_attr, IBV_QP_STATE);
+	ibv_dereg_mr(src);
+	ibv_dereg_mr(dst);
+	ibv_destroy_qp(a);
+	ibv_destroy_qp(b);
+	ibv_destroy_srq(srq);
+	pair_teardown_rest(ctx, pd, cq_a, cq_b);
+	free(sbuf);
+	free(dbuf);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: verbsev -d DEV [-t WAIT_SECS] [-T HOLD_SECS] "
 		"hold|srq-limit|cq-overflow|send-inv|uc-errors|uc-rnr|uc-loss|"
-		"rc-reset|rc-reset-asleep\n");
+		"rc-reset|rc-reset-asleep|srq-flush\n");
 	exit(2);
 }
 
@@ -2058,6 +2181,8 @@ int main(int argc, char **argv)
 		run_rc_reset();
 	else if (!strcmp(mode, "rc-reset-asleep"))
 		run_rc_reset_asleep();
+	else if (!strcmp(mode, "srq-flush"))
+		run_srq_flush();
 	else
 		usage();
 	if (failures)

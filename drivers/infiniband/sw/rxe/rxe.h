@@ -73,6 +73,7 @@ enum rxe_counter {
 	RXE_CNT_RCVD_QUEUE_FULL,
 	RXE_CNT_RCVD_UC_DROPPED,
 	RXE_CNT_DUP_READ_SKIPPED,
+	RXE_CNT_RCVD_BAD_ADDR,
 	/*
 	 * On-demand paging totals of the device: live ODP MRs summed at read
 	 * time plus what deregistered ones had (see rxe_mr_odp_totals()).
@@ -119,6 +120,7 @@ enum rxe_counter {
  * @mcg_tree: multicast groups by MGID.
  * @nmcg: groups.  @nmcast_attach: attachments over all groups.
  * @next_qpn: cyclic allocation cursor for @qps.
+ * @qp_serial: last QP serial handed out (struct rxe_qp.serial); atomic.
  * @next_key: cyclic allocation cursor for @keys.
  * @odp_mutex: protects @odp_mrs and @odp_retired (process context only:
  *	registration, dereg and counter reads).
@@ -153,6 +155,7 @@ struct rxe_dev {
 	u32 nmcast_attach;
 	u32 next_qpn;
 	u32 next_key;
+	atomic64_t qp_serial;
 };
 
 #define RXE_KEY_TAG_MR	1
@@ -252,6 +255,8 @@ struct rxe_atomic_res {
  *	the multicast fan-out and doorbell chains; destroy drops the initial
  *	one and waits for @ref to reach zero (@released).
  * @released: completed when @ref reaches zero.
+ * @serial: unique among this device's QPs for its lifetime (QP numbers and
+ *	addresses are reused); what a type 2 window remembers its QP by.
  * @state_lock: protects @attr and @av.  Never held across a sleep, nor
  *	while flushing the rings or posting CQEs.  The transport reads
  *	@attr.dest_qp_num without it (set before RTR, constant after), and
@@ -368,6 +373,7 @@ struct rxe_qp {
 	struct ib_qp ibqp;
 	struct kref ref;
 	struct completion released;
+	u64 serial;
 
 	spinlock_t state_lock; /* see kernel-doc above */
 	struct ib_qp_attr attr;
@@ -567,7 +573,9 @@ struct rxe_mr {
  * @lock: protects the binding below.
  * @state: whether the window is bound (VALID) or not (FREE).
  * @mr: the MR it is bound to (a reference is held), or NULL.
- * @qp: for type 2 windows, the QP it is bound to, or NULL.
+ * @qp_serial: for type 2 windows, the serial of the QP it is bound to
+ *	(struct rxe_qp.serial; no pointer, which a later QP could reuse),
+ *	or 0.
  * @access: remote access granted by the bind.
  * @addr: first address of the bound range.  @length: its bytes.
  * @index: position in rxe_dev.keys.
@@ -579,7 +587,7 @@ struct rxe_mw {
 	spinlock_t lock; /* see kernel-doc above */
 	enum rxe_key_state state;
 	struct rxe_mr *mr;
-	struct rxe_qp *qp;
+	u64 qp_serial;
 	int access;
 	u64 addr;
 	u64 length;

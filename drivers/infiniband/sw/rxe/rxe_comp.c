@@ -231,6 +231,24 @@ static bool rxe_comp_atomic_ack(struct rxe_qp *qp, struct sk_buff *skb)
 	return true;
 }
 
+/*
+ * The WQE a NAK for @psn refuses: the oldest in flight, if @psn lies in
+ * it.  A NAK for an older PSN is stale (the request was answered or sent
+ * again since, and the answer to that decides); one for a newer PSN names
+ * no request we are waiting on.  Either is ignored rather than allowed to
+ * fail a WQE it is not about.
+ */
+static bool rxe_comp_nak_head(struct rxe_qp *qp, u32 psn, u32 *idx)
+{
+	const struct rxe_sq_meta *m;
+
+	if (!rxe_comp_head(qp, idx))
+		return false;
+	m = &qp->sq_meta[*idx];
+	return rxe_psn_cmp(psn, m->first_psn) >= 0 &&
+	       rxe_psn_cmp(psn, m->last_psn) <= 0;
+}
+
 static void rxe_comp_nak(struct rxe_qp *qp, u32 psn, u8 syn)
 {
 	struct rxe_dev *rdev = to_rdev(qp->ibqp.device);
@@ -242,7 +260,7 @@ static void rxe_comp_nak(struct rxe_qp *qp, u32 psn, u8 syn)
 	case RXE_AETH_TYPE_RNR_NAK:
 		rxe_counter_inc(rdev, RXE_CNT_RCV_RNR);
 		rxe_comp_ack_upto(qp, psn, false);
-		if (!rxe_comp_head(qp, &idx))
+		if (!rxe_comp_nak_head(qp, psn, &idx))
 			return;
 		if (!qp->rnr_left) {
 			rxe_counter_inc(rdev, RXE_CNT_RNR_RETRY_EXCEEDED);
@@ -270,7 +288,7 @@ static void rxe_comp_nak(struct rxe_qp *qp, u32 psn, u8 syn)
 		return;
 	}
 	rxe_comp_ack_upto(qp, psn, false);
-	if (!rxe_comp_head(qp, &idx))
+	if (!rxe_comp_nak_head(qp, psn, &idx))
 		return;
 	if (syn == RXE_AETH_NAK_INV_REQ)
 		status = IB_WC_REM_INV_REQ_ERR;

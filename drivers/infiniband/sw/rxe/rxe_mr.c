@@ -934,7 +934,7 @@ static struct rxe_mr *rxe_mw_unbind_locked(struct rxe_mw *mw)
 	struct rxe_mr *mr = mw->mr;
 
 	mw->mr = NULL;
-	mw->qp = NULL;
+	mw->qp_serial = 0;
 	mw->access = 0;
 	mw->addr = 0;
 	mw->length = 0;
@@ -1129,7 +1129,7 @@ int rxe_mw_bind(struct rxe_dev *rdev, struct rxe_qp *qp, u32 mw_rkey,
 	old = mw->mr;
 	/* The lookup reference on @mr becomes the binding's reference. */
 	mw->mr = mr;
-	mw->qp = type2 ? qp : NULL;
+	mw->qp_serial = type2 ? qp->serial : 0;
 	mw->access = access;
 	mw->addr = addr;
 	mw->length = length;
@@ -1166,7 +1166,7 @@ static struct rxe_mr *rxe_mw_resolve(struct rxe_mw *mw, struct rxe_qp *qp,
 	    (access & ~mw->access) || mw->ibmw.pd != qp->ibqp.pd)
 		goto out;
 	/* A type 2 window answers only on the QP it was bound through. */
-	if (mw->ibmw.type == IB_MW_TYPE_2 && mw->qp != qp)
+	if (mw->ibmw.type == IB_MW_TYPE_2 && mw->qp_serial != qp->serial)
 		goto out;
 	if (mw->access & IB_ZERO_BASED) {
 		off = iova;
@@ -1260,7 +1260,7 @@ static int rxe_mw_invalidate(struct rxe_mw *mw, struct rxe_qp *qp, u32 rkey,
 		return -EINVAL;
 	spin_lock_irqsave(&mw->lock, irqflags);
 	if (mw->state == RXE_KEY_VALID && mw->ibmw.rkey == rkey &&
-	    (!remote || mw->qp == qp)) {
+	    (!remote || mw->qp_serial == qp->serial)) {
 		mr = rxe_mw_unbind_locked(mw);
 		err = 0;
 	}

@@ -230,6 +230,8 @@ static int rxe_qp_alloc_qpn(struct rxe_dev *rdev, struct rxe_qp *qp)
 	if (err)
 		return err == -EBUSY ? -ENOMEM : err;
 	qp->ibqp.qp_num = qpn;
+	/* Never 0, which means "no QP" in a window. */
+	qp->serial = atomic64_inc_return(&rdev->qp_serial);
 	return 0;
 }
 

@@ -78,6 +78,34 @@ static void rxe_rcv_sender_busy(struct rxe_qp *sender, struct rxe_qp *qp)
 }
 
 /*
+ * A connected (RC/UC) QP takes packets only from its peer: IP source and
+ * destination must be the addresses of its path (qp->av), as on stock.
+ * Otherwise anyone who can reach UDP port 4791 and guess a QPN could
+ * inject requests or acknowledge, NAK or fail the QP's sends.  With
+ * qp->state_lock held (modify_qp writes qp->av under it).
+ */
+static bool rxe_rcv_addr_ok(const struct rxe_qp *qp, struct sk_buff *skb,
+			    bool ipv6)
+{
+	const struct rxe_av *av = &qp->av;
+	const struct ipv6hdr *ip6;
+	const struct iphdr *ip4;
+
+	if (ipv6) {
+		ip6 = ipv6_hdr(skb);
+		return av->network_type == RXE_NETWORK_TYPE_IPV6 &&
+		       ipv6_addr_equal(&ip6->saddr,
+				       &av->dgid_addr._sockaddr_in6.sin6_addr) &&
+		       ipv6_addr_equal(&ip6->daddr,
+				       &av->sgid_addr._sockaddr_in6.sin6_addr);
+	}
+	ip4 = ip_hdr(skb);
+	return av->network_type == RXE_NETWORK_TYPE_IPV4 &&
+	       ip4->saddr == av->dgid_addr._sockaddr_in.sin_addr.s_addr &&
+	       ip4->daddr == av->sgid_addr._sockaddr_in.sin_addr.s_addr;
+}
+
+/*
  * Checks that depend on the QP; queue the packet if they pass.  Consumes
  * @skb either way.
  */
@@ -91,6 +119,7 @@ static void rxe_rcv_qp(struct rxe_dev *rdev, struct rxe_qp *qp,
 	struct rxe_chain *chain;
 	enum ib_qp_state state;
 	unsigned long irqf;
+	bool addr_ok = true;
 	u32 qkey;
 	const u8 *deth;
 
@@ -101,7 +130,15 @@ static void rxe_rcv_qp(struct rxe_dev *rdev, struct rxe_qp *qp,
 	spin_lock_irqsave(&qp->state_lock, irqf);
 	state = qp->attr.qp_state;
 	qkey = qp->attr.qkey;
+	/* Before RTR there is no path yet; the state check drops those. */
+	if ((qp->ibqp.qp_type == IB_QPT_RC || qp->ibqp.qp_type == IB_QPT_UC) &&
+	    state >= IB_QPS_RTR)
+		addr_ok = rxe_rcv_addr_ok(qp, skb, pkt->ipv6);
 	spin_unlock_irqrestore(&qp->state_lock, irqf);
+	if (!addr_ok) {
+		rxe_counter_inc(rdev, RXE_CNT_RCVD_BAD_ADDR);
+		goto drop;
+	}
 
 	if (flags & RXE_OPF_REQ) {
 		if (state < IB_QPS_RTR || state == IB_QPS_ERR) {

@@ -359,6 +359,31 @@ void rxe_resp_debugfs_init(struct dentry *root)
 	debugfs_create_u32("resp_delay_us", 0600, root, &rxe_resp_delay_us);
 }
 
+/*
+ * An SRQ WQE is consumed when it is taken (other QPs share the ring), so
+ * the flush of a QP that goes to ERR cannot complete the one its
+ * responder holds (a SEND in progress, or a UD placement deferred): the
+ * responder completes it with WR_FLUSH_ERR itself, as the flush does the
+ * RQ's.  A QP reset instead (RXE_RUN_RESET) completes nothing.
+ */
+static void rxe_resp_flush_held(struct rxe_qp *qp)
+{
+	struct rxe_recv_wqe *wqe = qp->resp_wqe;
+	struct ib_wc wc = {};
+
+	qp->resp_busy = false;
+	qp->resp_restart = false;
+	qp->resp_ud_held = false;
+	if (test_bit(RXE_RUN_RESET, &qp->run_flags))
+		return;
+	wc.wr_id = wqe->wr_id;
+	wc.status = IB_WC_WR_FLUSH_ERR;
+	wc.opcode = IB_WC_RECV;
+	wc.qp = &qp->ibqp;
+	if (rxe_cq_post(qp->rcq, &wc, false))
+		rxe_qp_set_fatal(qp);
+}
+
 /**
  * rxe_responder() - execute the next queued request of a QP
  * @qp: the QP
@@ -371,6 +396,9 @@ bool rxe_responder(struct rxe_qp *qp)
 	enum ib_qp_state state;
 	bool done = true;
 
+	if (unlikely(qp->srq && (qp->resp_busy || qp->resp_ud_held)) &&
+	    rxe_qp_state(qp) == IB_QPS_ERR)
+		rxe_resp_flush_held(qp);
 	if (test_bit(RXE_DEFER_RESP, &qp->odp_defer))
 		return false;
 	/* Most rounds find nothing: look before taking the queue's lock. */
@@ -395,9 +423,10 @@ bool rxe_responder(struct rxe_qp *qp)
 	}
 	if (!done && qp->resp_paused) {
 		/*
-		 * A READ stopped for loopback back-pressure: it goes on from
-		 * the head of the queue once rxe_qp_run() has let the
-		 * receiver run (qp->xmit_busy is set).
+		 * A READ stopped for loopback back-pressure or after a burst:
+		 * it goes on from the head of the queue once rxe_qp_run() has
+		 * let the receiver (qp->xmit_busy is set) or the rest of the
+		 * round run.
 		 */
 		qp->resp_paused = false;
 		qp->resp_defers = 0;
@@ -533,11 +562,23 @@ static bool rxe_qp_access(struct rxe_qp *qp, int access)
 }
 
 /*
+ * Responses one call of rxe_resp_read() sends before it lets the rest of
+ * the transport (and, after RXE_WORK_BUDGET rounds, other QPs) run: a
+ * READ of up to 2^31 bytes is up to 2^23 packets at MTU 256, too many for
+ * one go in a work item or a doorbell.
+ */
+#define RXE_READ_BURST		64
+
+/* IBA's largest message: a longer READ is an invalid request. */
+#define RXE_MAX_READ_LEN	0x80000000u
+
+/*
  * Send the responses of an RDMA READ request (its PSN on).  Return 0, a NAK
  * syndrome, -EAGAIN (on-demand paging: run it again later) or -EBUSY
- * (loopback back-pressure: qp->xmit_busy, run it again after the
- * receiver).  Either way the request keeps in rxe_pkt()->rd_sent how many
- * responses went out, and the next call goes on from there.
+ * (loopback back-pressure, qp->xmit_busy, or RXE_READ_BURST responses
+ * sent: run it again after the receiver or the rest of the round).
+ * Either way the request keeps in rxe_pkt()->rd_sent how many responses
+ * went out, and the next call goes on from there.
  */
 static int rxe_resp_read(struct rxe_qp *qp, struct sk_buff *req, u32 *npsn)
 {
@@ -555,7 +596,8 @@ static int rxe_resp_read(struct rxe_qp *qp, struct sk_buff *req, u32 *npsn)
 	int err = 0;
 	u8 op;
 
-	if (!rxe_qp_access(qp, IB_ACCESS_REMOTE_READ))
+	if (!rxe_qp_access(qp, IB_ACCESS_REMOTE_READ) ||
+	    len > RXE_MAX_READ_LEN)
 		return RXE_AETH_NAK_INV_REQ;
 	if (len) {
 		mr = rxe_mr_from_rkey(rdev, qp, rkey, va, len,
@@ -599,7 +641,7 @@ static int rxe_resp_read(struct rxe_qp *qp, struct sk_buff *req, u32 *npsn)
 		len -= n;
 		psn = rxe_psn_next(psn);
 		first = false;
-		if (qp->xmit_busy) {
+		if (qp->xmit_busy || done - start >= RXE_READ_BURST) {
 			err = -EBUSY;
 			break;
 		}
