@@ -1059,7 +1059,9 @@ static bool rxe_resp_rc(struct rxe_qp *qp, struct sk_buff *skb)
 			return true;
 		}
 	} else if (c < 0) {
-		rxe_counter_inc(rdev, RXE_CNT_DUP_REQ);
+		/* Once per packet: a replayed READ resumed is not another. */
+		if (!pkt->rd_sent)
+			rxe_counter_inc(rdev, RXE_CNT_DUP_REQ);
 		if (!rc)
 			return true;
 		if (flags & RXE_OPF_READ) {
