@@ -52,6 +52,15 @@
 #    SRQ holds the receive a SEND's first packet took (its last packet is
 #    lost); moved to ERR it must complete exactly that receive with
 #    WR_FLUSH_ERR.
+#  - rd-no-res (both): a READ, and a FETCH_ADD, towards an RC responder
+#    with max_dest_rd_atomic 0 complete with a remote invalid request
+#    error, nothing read or added.
+#  - rd-depth (ours only: transmit fault injection): with max_rd_atomic 3
+#    exactly 3 of 8 READs (of 5 FETCH_ADDs) go out while their requests
+#    are lost, all complete after the resend; max_rd_atomic 0 fails a READ
+#    locally; 64 FETCH_ADDs outstanding with every 3rd atomic acknowledge
+#    lost each execute exactly once (duplicates 63 deep answered from the
+#    responder resources).
 # Both implementations must pass every other check (stock is the
 # reference).
 # topology: one
@@ -63,7 +72,7 @@ VE=$REPO/userspace/verbsev/verbsev
 OUT=$RESULTS/async-events
 mkdir -p "$OUT"
 
-tap_plan 22
+tap_plan 25
 [ -x "$VE" ] || tap_bail "$VE is not built (make userspace)"
 
 # verbsev IMPL MODE: run one check; its output is the diagnostics
@@ -85,6 +94,8 @@ for impl in stock ours; do
 	grep -E '^verbsev: ' "$OUT/$impl-cq-overflow.log" | while IFS= read -r l; do tap_diag "$impl: $l"; done
 	tap_check "$impl: SEND with Invalidate of an ordinary MR's R_Key fails the receive, QP in ERR (verbsev send-inv)" \
 		verbsev $impl send-inv
+	tap_check "$impl: a READ or atomic towards max_dest_rd_atomic 0 is NAKed invalid request (verbsev rd-no-res)" \
+		verbsev $impl rd-no-res
 	ucd0=$(cat "$RXE_PORT_SYSFS/hw_counters/rcvd_uc_dropped" 2>/dev/null)
 	tap_check "$impl: UC drops bad WRITEs and stays in RTS, good WRITEs land; a too-long SEND ends the receiver (verbsev uc-errors)" \
 		verbsev $impl uc-errors
@@ -103,6 +114,8 @@ for impl in stock ours; do
 			verbsev $impl rc-reset-asleep
 		tap_check "ours: an SRQ receive held by a SEND in progress is flushed when the QP goes to ERR (verbsev srq-flush)" \
 			verbsev $impl srq-flush
+		tap_check "ours: at most max_rd_atomic READs/atomics outstanding; 64 deep duplicates answered from the responder resources (verbsev rd-depth)" \
+			verbsev $impl rd-depth
 	else
 		verbsev $impl uc-rnr >/dev/null
 		tap_diag "stock: verbsev uc-rnr: $(tail -n 1 "$OUT/stock-uc-rnr.log") (not asserted: stock 6.1 drops the UC messages that follow)"

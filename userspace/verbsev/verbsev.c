@@ -109,6 +109,26 @@
  *	ERR, the receiver must complete exactly that receive (the first
  *	posted) with WR_FLUSH_ERR; the other two stay in the SRQ.
  *
+ *   verbsev -d DEV rd-depth
+ *	Ours only (its transmit fault injection).  RC pairs on DEV, READs
+ *	and FETCH_ADDs from a to b.  Initiator depth: with max_rd_atomic 3,
+ *	8 READs (then 5 FETCH_ADDs) posted in one call while every READ
+ *	request (FETCH_ADD) we send is lost: after 0.5 s exactly 3 must have
+ *	gone out (xmit_dropped); the loss stops, the resend after the 4 s
+ *	ACK timeout completes all of them in order, bytes and results
+ *	checked.  With max_rd_atomic 0 a READ completes with a local QP
+ *	operation error and the QP is in ERR (stock rxe waits for ever).
+ *	Responder resources: with max_rd_atomic and max_dest_rd_atomic 64,
+ *	64 FETCH_ADDs of 1 while every 3rd ATOMIC ACKNOWLEDGE is lost: all
+ *	must complete in order, the counter end at 64 and FETCH_ADD i return
+ *	i (a duplicate executed twice, or dropped because its result was no
+ *	longer kept, fails this).
+ *
+ *   verbsev -d DEV rd-no-res
+ *	An RC pair whose responder has max_dest_rd_atomic 0: a READ, then
+ *	(on a fresh pair) a FETCH_ADD, must complete with a remote invalid
+ *	request error, nothing read or added (as stock rxe).
+ *
  * Output: "ok: ..." or "FAIL: ..." per check, "verbsev: PASS" or
  * "verbsev: FAIL (N)" last.  Exit status 0 only if every check passed.
  */
@@ -144,6 +164,9 @@ static int hold_secs = 600;	/* -T: hold mode gives up after this */
 static int failures;
 static int rnr_retry = 3;	/* qp_connect*(): 7 retries for ever */
 static int ack_timeout = 14;	/* qp_connect*(): 4.096 us << this */
+static int retry_cnt = 3;	/* qp_connect*(): 7 retries for ever */
+static int conn_rd = 1;		/* qp_connect*(): max_rd_atomic */
+static int conn_dest_rd = 1;	/* qp_connect*(): max_dest_rd_atomic */
 
 static void say(const char *fmt, ...)
 {
@@ -781,7 +804,8 @@ static void qp_connect_psn(struct ibv_qp *qp, uint32_t dqpn, int gidx,
 		.qp_state = IBV_QPS_INIT,
 		.port_num = PORT,
 		.qp_access_flags = IBV_ACCESS_REMOTE_WRITE |
-				   (rc ? IBV_ACCESS_REMOTE_READ : 0),
+				   (rc ? IBV_ACCESS_REMOTE_READ |
+					 IBV_ACCESS_REMOTE_ATOMIC : 0),
 	};
 
 	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
@@ -792,7 +816,7 @@ static void qp_connect_psn(struct ibv_qp *qp, uint32_t dqpn, int gidx,
 	a.path_mtu = IBV_MTU_1024;
 	a.dest_qp_num = dqpn;
 	a.rq_psn = rq_psn;
-	a.max_dest_rd_atomic = 1;
+	a.max_dest_rd_atomic = conn_dest_rd;
 	a.min_rnr_timer = 12;
 	a.ah_attr.is_global = 1;
 	a.ah_attr.grh.dgid = *gid;
@@ -807,10 +831,10 @@ static void qp_connect_psn(struct ibv_qp *qp, uint32_t dqpn, int gidx,
 	memset(&a, 0, sizeof(a));
 	a.qp_state = IBV_QPS_RTS;
 	a.timeout = ack_timeout;
-	a.retry_cnt = 3;
+	a.retry_cnt = retry_cnt;
 	a.rnr_retry = rnr_retry;
 	a.sq_psn = sq_psn;
-	a.max_rd_atomic = 1;
+	a.max_rd_atomic = conn_rd;
 	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_SQ_PSN |
 			  (rc ? IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT |
 				IBV_QP_RNR_RETRY | IBV_QP_MAX_QP_RD_ATOMIC : 0)))
@@ -2132,11 +2156,286 @@ static int run_srq_flush(void)
 	return 0;
 }
 
+/*
+ * rd-depth, rd-no-res: the initiator depth (max_rd_atomic) and responder
+ * resources (max_dest_rd_atomic) of RC QPs.
+ */
+#define RC_READ_REQUEST	0x0c
+#define RC_ATOMIC_ACK	0x12
+#define RC_FETCH_ADD	0x14
+#define RD_BUF		(64 * 1024)
+#define RD_N		8	/* READs posted at once */
+#define RD_LEN		256
+#define RD_READ_OFF	4096	/* READ source (b) and target (a) */
+#define RD_RES_OFF	8192	/* atomic results (a); the counter is b[0] */
+#define DEEP_N		64	/* atomics outstanding in the replay check */
+
+struct rd_pair {
+	struct ibv_context *ctx;
+	struct ibv_pd *pd;
+	struct ibv_cq *cq_a, *cq_b;
+	struct ibv_qp *a, *b;
+	struct ibv_mr *mr_a, *mr_b;
+	unsigned char *buf_a, *buf_b;
+};
+
+/*
+ * An RC pair on this device: @a issues READs and atomics with initiator
+ * depth @rd_a towards @b, which offers @dest_b responder resources.
+ */
+static void rd_pair_open(struct rd_pair *p, int rd_a, int dest_b)
+{
+	struct ibv_qp_init_attr ia = {
+		.cap = { .max_send_wr = 2 * DEEP_N, .max_recv_wr = 4,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+		.qp_type = IBV_QPT_RC,
+	};
+	int acc = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
+		  IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC;
+	union ibv_gid gid;
+	int gidx;
+
+	memset(p, 0, sizeof(*p));
+	p->ctx = open_dev();
+	gidx = find_gid(p->ctx, &gid);
+	if (gidx < 0)
+		die("no RoCE v2 GID on %s", dev_name);
+	p->pd = ibv_alloc_pd(p->ctx);
+	p->cq_a = ibv_create_cq(p->ctx, 2 * DEEP_N, NULL, NULL, 0);
+	p->cq_b = ibv_create_cq(p->ctx, 2 * DEEP_N, NULL, NULL, 0);
+	p->buf_a = aligned_alloc(4096, RD_BUF);
+	p->buf_b = aligned_alloc(4096, RD_BUF);
+	if (!p->pd || !p->cq_a || !p->cq_b || !p->buf_a || !p->buf_b)
+		die("PD/CQ/buffers: %s", strerror(errno));
+	memset(p->buf_a, 0, RD_BUF);
+	memset(p->buf_b, 0, RD_BUF);
+	p->mr_a = ibv_reg_mr(p->pd, p->buf_a, RD_BUF, acc);
+	p->mr_b = ibv_reg_mr(p->pd, p->buf_b, RD_BUF, acc);
+	if (!p->mr_a || !p->mr_b)
+		die("ibv_reg_mr: %s", strerror(errno));
+	ia.send_cq = ia.recv_cq = p->cq_a;
+	p->a = ibv_create_qp(p->pd, &ia);
+	ia.send_cq = ia.recv_cq = p->cq_b;
+	p->b = ibv_create_qp(p->pd, &ia);
+	if (!p->a || !p->b)
+		die("ibv_create_qp: %s", strerror(errno));
+	conn_rd = rd_a;
+	conn_dest_rd = 1;
+	qp_connect(p->a, p->b->qp_num, gidx, &gid);
+	conn_rd = 1;
+	conn_dest_rd = dest_b;
+	qp_connect(p->b, p->a->qp_num, gidx, &gid);
+	conn_rd = 1;
+	conn_dest_rd = 1;
+}
+
+static void rd_pair_close(struct rd_pair *p)
+{
+	ibv_destroy_qp(p->a);
+	ibv_destroy_qp(p->b);
+	ibv_dereg_mr(p->mr_a);
+	ibv_dereg_mr(p->mr_b);
+	pair_teardown_rest(p->ctx, p->pd, p->cq_a, p->cq_b);
+	free(p->buf_a);
+	free(p->buf_b);
+}
+
+/*
+ * Post @n signalled READs (RD_LEN bytes each, READ i from b's RD_READ_OFF
+ * + i * RD_LEN to the same offset in a) or FETCH_ADDs of 1 to b's first
+ * word (result i to a's RD_RES_OFF + 8 * i), wr_id @wr0 + i, in one call.
+ */
+static void rd_post(struct rd_pair *p, int n, bool atomic, uint64_t wr0)
+{
+	struct ibv_send_wr wr[DEEP_N], *bad;
+	struct ibv_sge sge[DEEP_N];
+	size_t off;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		off = atomic ? RD_RES_OFF + 8 * i : RD_READ_OFF + RD_LEN * i;
+		sge[i] = (struct ibv_sge){ .addr = (uintptr_t)p->buf_a + off,
+					   .length = atomic ? 8 : RD_LEN,
+					   .lkey = p->mr_a->lkey };
+		wr[i] = (struct ibv_send_wr){
+			.wr_id = wr0 + i,
+			.next = i + 1 < n ? &wr[i + 1] : NULL,
+			.sg_list = &sge[i],
+			.num_sge = 1,
+			.send_flags = IBV_SEND_SIGNALED,
+		};
+		if (atomic) {
+			wr[i].opcode = IBV_WR_ATOMIC_FETCH_AND_ADD;
+			wr[i].wr.atomic.remote_addr = (uintptr_t)p->buf_b;
+			wr[i].wr.atomic.compare_add = 1;
+			wr[i].wr.atomic.rkey = p->mr_b->rkey;
+		} else {
+			wr[i].opcode = IBV_WR_RDMA_READ;
+			wr[i].wr.rdma.remote_addr = (uintptr_t)p->buf_b + off;
+			wr[i].wr.rdma.rkey = p->mr_b->rkey;
+		}
+	}
+	if (ibv_post_send(p->a, wr, &bad))
+		die("ibv_post_send: %s", strerror(errno));
+}
+
+/* Completions @wc[0..n-1] are wr_id @wr0.. in order, all successful. */
+static bool rd_all_good(const struct ibv_wc *wc, int n, uint64_t wr0)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (wc[i].status != IBV_WC_SUCCESS || wc[i].wr_id != wr0 + i)
+			return false;
+	return true;
+}
+
+/*
+ * Post @n requests of one kind on a pair with initiator depth 3 while our
+ * transmit fault injection loses every packet of BTH opcode @op; after
+ * 0.5 s (the ACK timeout is 4 s) exactly 3 must have gone out.  Then the
+ * loss stops, and the resend after the timeout must complete all @n.
+ */
+static void rd_depth_one(struct rd_pair *p, int n, bool atomic, int op,
+			 uint64_t wr0)
+{
+	const char *what = atomic ? "FETCH_ADD" : "READ";
+	struct ibv_wc wc[DEEP_N];
+	long d0, d;
+	int got;
+
+	d0 = read_num(RXE_DBG "/xmit_dropped");
+	lose_opcode(op);
+	rd_post(p, n, atomic, wr0);
+	usleep(500000);
+	d = read_num(RXE_DBG "/xmit_dropped") - d0;
+	lose_opcode(0);
+	check(d == 3, "max_rd_atomic 3: %d %ss posted, exactly 3 went out "
+	      "before any completed (%ld)", n, what, d);
+	got = poll_n(p->cq_a, wc, n);
+	check(got == n && rd_all_good(wc, n, wr0),
+	      "after the resend all %d %ss complete in order, successfully "
+	      "(%d of %d; first status %s)", n, what, got, n,
+	      got ? ibv_wc_status_str(wc[0].status) : "-");
+}
+
+static int run_rd_depth(void)
+{
+	uint64_t *res, counter;
+	struct ibv_wc wc[DEEP_N];
+	struct rd_pair p;
+	long d0, dup0;
+	int got, i, wrong;
+
+	if (read_num(RXE_DBG "/xmit_dropped") < 0)
+		die("%s/xmit_dropped not readable (ours only, debugfs mounted?)",
+		    RXE_DBG);
+
+	/* Initiator depth 3, READs then atomics. */
+	ack_timeout = 20;	/* about 4.3 s */
+	retry_cnt = 7;
+	rd_pair_open(&p, 3, 16);
+	for (i = 0; i < RD_N; i++)
+		fill_pat(p.buf_b + RD_READ_OFF + RD_LEN * i, RD_LEN, i + 1);
+	rd_depth_one(&p, RD_N, false, RC_READ_REQUEST, 0);
+	check(!memcmp(p.buf_a + RD_READ_OFF, p.buf_b + RD_READ_OFF,
+		      RD_N * RD_LEN), "every READ's bytes landed");
+	rd_depth_one(&p, 5, true, RC_FETCH_ADD, 100);
+	res = (uint64_t *)(p.buf_a + RD_RES_OFF);
+	memcpy(&counter, p.buf_b, 8);
+	for (i = 0, wrong = 0; i < 5; i++)
+		wrong += res[i] != (uint64_t)i;
+	check(counter == 5 && !wrong,
+	      "each FETCH_ADD executed once, in order (counter %" PRIu64
+	      ", %d results wrong)", counter, wrong);
+	rd_pair_close(&p);
+
+	/* Initiator depth 0: no READ or atomic may be issued. */
+	ack_timeout = 14;
+	rd_pair_open(&p, 0, 16);
+	rd_post(&p, 1, false, 200);
+	got = poll_n(p.cq_a, wc, 1);
+	check(got == 1 && wc[0].wr_id == 200 &&
+	      wc[0].status == IBV_WC_LOC_QP_OP_ERR,
+	      "a READ on a QP with max_rd_atomic 0 fails with a local QP "
+	      "operation error (%s)",
+	      got ? ibv_wc_status_str(wc[0].status) : "no completion");
+	check(qp_state(p.a) == IBV_QPS_ERR, "that QP is in ERR (%d)",
+	      qp_state(p.a));
+	rd_pair_close(&p);
+
+	/*
+	 * 64 atomics outstanding, every 3rd ATOMIC ACKNOWLEDGE lost (also
+	 * when resent): the go-back-N resends reach 63 atomics back, and
+	 * every duplicate must be answered from the responder resources.
+	 */
+	rd_pair_open(&p, DEEP_N, DEEP_N);
+	dup0 = hw_counter("duplicate_request");
+	d0 = read_num(RXE_DBG "/xmit_dropped");
+	write_num(RXE_DBG "/xmit_drop_every", 0);
+	write_num(RXE_DBG "/xmit_drop_opcode", RC_ATOMIC_ACK);
+	write_num(RXE_DBG "/xmit_drop_every", 3);
+	rd_post(&p, DEEP_N, true, 300);
+	got = poll_n(p.cq_a, wc, DEEP_N);
+	lose_opcode(0);
+	res = (uint64_t *)(p.buf_a + RD_RES_OFF);
+	memcpy(&counter, p.buf_b, 8);
+	for (i = 0, wrong = 0; i < DEEP_N; i++)
+		wrong += res[i] != (uint64_t)i;
+	check(read_num(RXE_DBG "/xmit_dropped") - d0 >= DEEP_N / 3,
+	      "at least %d atomic acknowledges were lost (%ld)", DEEP_N / 3,
+	      read_num(RXE_DBG "/xmit_dropped") - d0);
+	check(hw_counter("duplicate_request") > dup0,
+	      "the responder saw duplicates (duplicate_request %ld -> %ld)",
+	      dup0, hw_counter("duplicate_request"));
+	check(got == DEEP_N && rd_all_good(wc, DEEP_N, 300),
+	      "max_rd_atomic %d: all %d FETCH_ADDs complete in order, "
+	      "successfully (%d; first status %s)", DEEP_N, DEEP_N, got,
+	      got ? ibv_wc_status_str(wc[0].status) : "-");
+	check(counter == DEEP_N && !wrong,
+	      "each executed exactly once: counter %" PRIu64 " (want %d), "
+	      "%d results not their first execution's", counter, DEEP_N,
+	      wrong);
+	rd_pair_close(&p);
+	return 0;
+}
+
+/*
+ * A responder with no resources (max_dest_rd_atomic 0) answers a READ and
+ * an atomic with an invalid request NAK: the requester's WQE completes
+ * with a remote invalid request error and nothing is read or added.
+ */
+static int run_rd_no_res(void)
+{
+	struct ibv_wc wc[1];
+	struct rd_pair p;
+	uint64_t counter;
+	int got, k;
+
+	for (k = 0; k < 2; k++) {
+		rd_pair_open(&p, 1, 0);
+		fill_pat(p.buf_b + RD_READ_OFF, RD_LEN, 9);
+		rd_post(&p, 1, k, 400 + k);
+		got = poll_n(p.cq_a, wc, 1);
+		check(got == 1 && wc[0].wr_id == 400u + k &&
+		      wc[0].status == IBV_WC_REM_INV_REQ_ERR,
+		      "%s towards max_dest_rd_atomic 0: remote invalid request "
+		      "error (%s)", k ? "FETCH_ADD" : "READ",
+		      got ? ibv_wc_status_str(wc[0].status) : "no completion");
+		memcpy(&counter, p.buf_b, 8);
+		check(k ? counter == 0 :
+			  all_zero(p.buf_a + RD_READ_OFF, RD_LEN),
+		      "%s", k ? "nothing was added" : "nothing was read");
+		rd_pair_close(&p);
+	}
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: verbsev -d DEV [-t WAIT_SECS] [-T HOLD_SECS] "
 		"hold|srq-limit|cq-overflow|send-inv|uc-errors|uc-rnr|uc-loss|"
-		"rc-reset|rc-reset-asleep|srq-flush\n");
+		"rc-reset|rc-reset-asleep|srq-flush|rd-depth|rd-no-res\n");
 	exit(2);
 }
 
@@ -2183,6 +2482,10 @@ int main(int argc, char **argv)
 		run_rc_reset_asleep();
 	else if (!strcmp(mode, "srq-flush"))
 		run_srq_flush();
+	else if (!strcmp(mode, "rd-depth"))
+		run_rd_depth();
+	else if (!strcmp(mode, "rd-no-res"))
+		run_rd_no_res();
 	else
 		usage();
 	if (failures)

@@ -240,8 +240,13 @@ struct rxe_srq {
 	bool is_user;
 };
 
-/* One executed atomic, kept for duplicates (rxe_qp.atomic_res). */
-#define RXE_ATOMIC_RES	16
+/*
+ * One executed atomic, kept for duplicates (rxe_qp.atomic_res).  A
+ * requester keeps at most max_rd_atomic (<= RXE_MAX_QP_RD_ATOM) reads and
+ * atomics outstanding and resends from the oldest, so any duplicate it can
+ * send is one of the last RXE_MAX_QP_RD_ATOM atomics executed.
+ */
+#define RXE_ATOMIC_RES	RXE_MAX_QP_RD_ATOM
 struct rxe_atomic_res {
 	bool valid;
 	u32 psn;
@@ -260,9 +265,11 @@ struct rxe_atomic_res {
  * @state_lock: protects @attr and @av.  Never held across a sleep, nor
  *	while flushing the rings or posting CQEs.  The transport reads
  *	@attr.dest_qp_num without it (set before RTR, constant after), and
- *	@attr.qp_state, @attr.path_mtu and @attr.timeout as snapshots
- *	(rxe_qp_state(), rxe_qp_mtu(), rxe_req_arm_timer(); writers
- *	WRITE_ONCE() them under the lock).
+ *	@attr.qp_state, @attr.path_mtu, @attr.timeout, @attr.max_rd_atomic
+ *	and @attr.max_dest_rd_atomic as snapshots (rxe_qp_state(),
+ *	rxe_qp_mtu(), rxe_req_arm_timer(), the requester's initiator depth,
+ *	the responder's resources; writers WRITE_ONCE() them under the
+ *	lock).
  * @attr: current attributes, as query_qp reports them.
  * @sq: send WQE ring (absent, .buf NULL, for none).
  * @rq: receive WQE ring (absent when the QP uses an SRQ).
@@ -360,7 +367,9 @@ struct rxe_atomic_res {
  * @atomic_res: RC responder resources of the last RXE_ATOMIC_RES executed
  *	atomics (PSN and original value), so that a duplicate (its ACK was
  *	lost) is answered with the first result instead of executing twice.
- *	@atomic_res_next: the slot the next atomic overwrites.
+ *	@atomic_res_next: the slot the next atomic overwrites; the newest
+ *	entry is the one before it (a PSN seen again after a wrap of the
+ *	24-bit PSN space matches its newest execution first).
  * @odp_defer: RXE_DEFER_* bits: that part of the transport met a transient
  *	on-demand-paging failure, left its packet or WQE where it was and
  *	does nothing until @kick_timer clears the bits (set by the work,
@@ -459,12 +468,16 @@ enum {
  * PSNs an SQ slot occupies once sent (RC), kernel private.  @sent: every
  * packet of the WQE went out at least once, so @last_psn is valid and an
  * ACK may retire it even while a rewind is sending it again.  Cleared when
- * the WQE is retired and when the QP is reset.
+ * the WQE is retired and when the QP is reset.  @rd_atomic: the WQE is an
+ * RDMA READ or an atomic; set by the requester when it takes the WQE, so
+ * the slots it has gone past say how many of those are outstanding
+ * (max_rd_atomic, rxe_req_rd_atomic_room()).
  */
 struct rxe_sq_meta {
 	u32 first_psn;
 	u32 last_psn;
 	bool sent;
+	bool rd_atomic;
 };
 
 /**

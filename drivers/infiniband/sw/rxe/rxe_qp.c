@@ -412,7 +412,7 @@ static void rxe_qp_apply_attr(struct rxe_qp *qp, struct ib_qp_attr *attr,
 	if (mask & IB_QP_RQ_PSN)
 		a->rq_psn = attr->rq_psn & 0xffffff;
 	if (mask & IB_QP_MAX_QP_RD_ATOMIC)
-		a->max_rd_atomic = attr->max_rd_atomic;
+		WRITE_ONCE(a->max_rd_atomic, attr->max_rd_atomic);
 	if (mask & IB_QP_ALT_PATH) {
 		a->alt_port_num = attr->alt_port_num;
 		a->alt_pkey_index = attr->alt_pkey_index;
@@ -423,7 +423,7 @@ static void rxe_qp_apply_attr(struct rxe_qp *qp, struct ib_qp_attr *attr,
 	if (mask & IB_QP_SQ_PSN)
 		a->sq_psn = attr->sq_psn & 0xffffff;
 	if (mask & IB_QP_MAX_DEST_RD_ATOMIC)
-		a->max_dest_rd_atomic = attr->max_dest_rd_atomic;
+		WRITE_ONCE(a->max_dest_rd_atomic, attr->max_dest_rd_atomic);
 	if (mask & IB_QP_PATH_MIG_STATE)
 		a->path_mig_state = attr->path_mig_state;
 	if (mask & IB_QP_DEST_QPN)

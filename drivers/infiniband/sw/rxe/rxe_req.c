@@ -241,6 +241,24 @@ static bool rxe_sq_in_flight(struct rxe_qp *qp, u32 idx)
 					       mask);
 }
 
+/*
+ * May the READ or atomic at SQ index @idx go out?  The requester keeps at
+ * most max_rd_atomic of them outstanding: the WQEs it has gone past
+ * (cons..idx) are outstanding until the completer retires them, and a
+ * retirement runs the requester again in the same round.  The walk covers
+ * at most the 128-PSN send window.
+ */
+static bool rxe_req_rd_atomic_room(struct rxe_qp *qp, u32 idx, u32 limit)
+{
+	u32 i, n = 0;
+
+	for (i = qp->sq.cons; i != idx; i = (i + 1) & qp->sq.index_mask) {
+		if (qp->sq_meta[i].rd_atomic && ++n >= limit)
+			return false;
+	}
+	return true;
+}
+
 /**
  * rxe_req_rewind() - resend from a PSN (NAK or timeout)
  * @qp: the QP
@@ -508,7 +526,7 @@ static bool rxe_requester_rc(struct rxe_qp *qp)
 	enum ib_qp_state state;
 	unsigned long flags;
 	bool done = false, defer = false;
-	u32 idx, una;
+	u32 idx, una, limit;
 
 	state = rxe_qp_state(qp);
 	if (state == IB_QPS_ERR) {
@@ -573,6 +591,22 @@ static bool rxe_requester_rc(struct rxe_qp *qp)
 	if ((wqe->wr.send_flags & IB_SEND_FENCE) && idx != qp->sq.cons &&
 	    !qp->req_off)
 		return false;
+	qp->sq_meta[idx].rd_atomic = info->flags & (RXE_WRF_READ |
+						    RXE_WRF_ATOMIC);
+	if (qp->sq_meta[idx].rd_atomic) {
+		/*
+		 * Initiator depth: at most max_rd_atomic outstanding.  With
+		 * 0 the QP may not issue any (stock rxe waits for ever; a
+		 * local QP operation error tells the user why).
+		 */
+		limit = READ_ONCE(qp->attr.max_rd_atomic);
+		if (!limit) {
+			status = IB_WC_LOC_QP_OP_ERR;
+			goto fail;
+		}
+		if (!rxe_req_rd_atomic_room(qp, idx, limit))
+			return false;
+	}
 
 	status = rxe_req_rc_packet(qp, wqe, idx, &done, &defer);
 	if (defer) {

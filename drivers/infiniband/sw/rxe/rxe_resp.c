@@ -29,8 +29,10 @@
  * duplicate reads re-executed unless a later retransmission queued behind
  * them asks again (rxe_resp_read_superseded()); a duplicate atomic is
  * answered with the original value its first execution returned
- * (qp->atomic_res, the last RXE_ATOMIC_RES atomics) and never executed
- * twice; one older than that is dropped.  UC drops what RC would NAK and
+ * (qp->atomic_res, the last RXE_ATOMIC_RES atomics, as many as the
+ * deepest requester may have outstanding) and never executed twice; one
+ * older than that is dropped.  A QP with max_dest_rd_atomic 0 NAKs READs
+ * and atomics (invalid request).  UC drops what RC would NAK and
  * stays usable: the packet and the rest of its message are dropped
  * (rcvd_uc_dropped), a receive WQE the message had taken completes in
  * error, and the next message starts afresh.  A message that lost a packet
@@ -716,11 +718,17 @@ static int rxe_resp_atomic(struct rxe_qp *qp, struct sk_buff *req)
  */
 static void rxe_resp_atomic_dup(struct rxe_qp *qp, u32 psn)
 {
-	unsigned int i;
+	unsigned int i = qp->atomic_res_next, n;
+	struct rxe_atomic_res *res;
 
-	for (i = 0; i < RXE_ATOMIC_RES; i++) {
-		if (qp->atomic_res[i].valid && qp->atomic_res[i].psn == psn) {
-			rxe_resp_atomic_ack(qp, psn, qp->atomic_res[i].orig);
+	/* Newest first: an old entry may carry the same PSN from a wrap. */
+	for (n = 0; n < RXE_ATOMIC_RES; n++) {
+		i = (i + RXE_ATOMIC_RES - 1) % RXE_ATOMIC_RES;
+		res = &qp->atomic_res[i];
+		if (!res->valid)
+			return;
+		if (res->psn == psn) {
+			rxe_resp_atomic_ack(qp, psn, res->orig);
 			return;
 		}
 	}
@@ -841,6 +849,15 @@ static int rxe_resp_execute(struct rxe_qp *qp, struct sk_buff *skb,
 	int err;
 
 	*npsn = 1;
+	/*
+	 * Responder resources: a QP that offers none (max_dest_rd_atomic 0)
+	 * answers a READ or atomic with an invalid request NAK, as stock rxe.
+	 * Otherwise their number only sizes the requester's depth (it may
+	 * not exceed ours); duplicates are answered from RXE_ATOMIC_RES.
+	 */
+	if ((flags & (RXE_OPF_READ | RXE_OPF_ATOMIC)) &&
+	    !READ_ONCE(qp->attr.max_dest_rd_atomic))
+		return RXE_AETH_NAK_INV_REQ;
 	if (flags & RXE_OPF_READ)
 		return rxe_resp_read(qp, skb, npsn);
 	if (flags & RXE_OPF_ATOMIC)
