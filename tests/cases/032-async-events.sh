@@ -55,6 +55,19 @@
 #  - rd-no-res (both): a READ, and a FETCH_ADD, towards an RC responder
 #    with max_dest_rd_atomic 0 complete with a remote invalid request
 #    error, nothing read or added.
+#  - fence (both): a WRITE posted right after a READ, whose source the
+#    READ fills, carries the READ's bytes when it has IBV_SEND_FENCE (5
+#    rounds; unfenced rounds first as a control, shown only);
+#  - local-inv (both): a BIND_MW and the SEND announcing its R_Key, posted
+#    together: b's WRITE through the key lands; a long WRITE, a LOCAL_INV
+#    and a SEND complete in that order, and b's WRITE through the key after
+#    the SEND fails with a remote access error, changing nothing;
+#  - fair (ours; stock's result only shown): three QPs stream 1024 WRITEs
+#    of 32 KiB each while a fourth posts one 64-byte WRITE: it completes
+#    before any stream is half done, and when the first stream ends the
+#    others are at least a quarter done.  Stock 6.1 fails it: one stream
+#    had nothing completed when another finished, and the small WRITE
+#    could only be posted once every stream had started, at the end;
 #  - rd-depth (ours only: transmit fault injection): with max_rd_atomic 3
 #    exactly 3 of 8 READs (of 5 FETCH_ADDs) go out while their requests
 #    are lost, all complete after the resend; max_rd_atomic 0 fails a READ
@@ -72,7 +85,7 @@ VE=$REPO/userspace/verbsev/verbsev
 OUT=$RESULTS/async-events
 mkdir -p "$OUT"
 
-tap_plan 25
+tap_plan 30
 [ -x "$VE" ] || tap_bail "$VE is not built (make userspace)"
 
 # verbsev IMPL MODE: run one check; its output is the diagnostics
@@ -96,6 +109,18 @@ for impl in stock ours; do
 		verbsev $impl send-inv
 	tap_check "$impl: a READ or atomic towards max_dest_rd_atomic 0 is NAKed invalid request (verbsev rd-no-res)" \
 		verbsev $impl rd-no-res
+	tap_check "$impl: a fenced WRITE carries the bytes of the READ before it (verbsev fence)" \
+		verbsev $impl fence
+	tap_check "$impl: BIND_MW and LOCAL_INV take effect in send queue order (verbsev local-inv)" \
+		verbsev $impl local-inv
+	if [ $impl = ours ]; then
+		tap_check "ours: a QP with one WRITE is not starved by three streaming QPs, nor are they by each other (verbsev fair)" \
+			verbsev $impl fair
+	else
+		verbsev $impl fair >/dev/null
+		tap_diag "stock: verbsev fair: $(tail -n 1 "$OUT/stock-fair.log") (not asserted: stock 6.1 runs one QP's whole backlog before the next)"
+	fi
+	grep -hE '^(streams|control):|^FAIL' "$OUT/$impl-fair.log" "$OUT/$impl-fence.log" | while IFS= read -r l; do tap_diag "$impl: $l"; done
 	ucd0=$(cat "$RXE_PORT_SYSFS/hw_counters/rcvd_uc_dropped" 2>/dev/null)
 	tap_check "$impl: UC drops bad WRITEs and stays in RTS, good WRITEs land; a too-long SEND ends the receiver (verbsev uc-errors)" \
 		verbsev $impl uc-errors

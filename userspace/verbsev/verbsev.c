@@ -124,6 +124,26 @@
  *	i (a duplicate executed twice, or dropped because its result was no
  *	longer kept, fails this).
  *
+ *   verbsev -d DEV fence
+ *	An RC pair: a READ fills a buffer that a WRITE posted right after it
+ *	sends on.  With IBV_SEND_FENCE on the WRITE (5 rounds) the WRITE must
+ *	carry the READ's bytes; unfenced rounds first are a control (the
+ *	number of stale WRITEs is printed, not judged).
+ *
+ *   verbsev -d DEV local-inv
+ *	An RC pair: a posts BIND_MW of a type 2 window over its memory and a
+ *	SEND of the new R_Key in one call; b's WRITE through it must land.
+ *	Then a posts a 16 KiB WRITE, a LOCAL_INV of the window and a SEND:
+ *	they complete in that order, and b's WRITE through the window after
+ *	the SEND arrives must fail with a remote access error, changing
+ *	nothing.
+ *
+ *   verbsev -d DEV fair
+ *	Three RC pairs each stream 1024 WRITEs of 32 KiB (posted in one call
+ *	per thread); once each has completed something, a fourth pair posts
+ *	one 64-byte WRITE.  It must complete before any stream is half done,
+ *	and every stream must be a quarter done when the first finishes.
+ *
  *   verbsev -d DEV rd-no-res
  *	An RC pair whose responder has max_dest_rd_atomic 0: a READ, then
  *	(on a fresh pair) a FETCH_ADD, must complete with a remote invalid
@@ -2170,6 +2190,8 @@ static int run_srq_flush(void)
 #define RD_RES_OFF	8192	/* atomic results (a); the counter is b[0] */
 #define DEEP_N		64	/* atomics outstanding in the replay check */
 
+static int pair_sq = 2 * DEEP_N;	/* rd_pair_open(): SQ and CQ depth */
+
 struct rd_pair {
 	struct ibv_context *ctx;
 	struct ibv_pd *pd;
@@ -2186,12 +2208,13 @@ struct rd_pair {
 static void rd_pair_open(struct rd_pair *p, int rd_a, int dest_b)
 {
 	struct ibv_qp_init_attr ia = {
-		.cap = { .max_send_wr = 2 * DEEP_N, .max_recv_wr = 4,
+		.cap = { .max_send_wr = pair_sq, .max_recv_wr = 4,
 			 .max_send_sge = 1, .max_recv_sge = 1 },
 		.qp_type = IBV_QPT_RC,
 	};
 	int acc = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
-		  IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC;
+		  IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC |
+		  IBV_ACCESS_MW_BIND;
 	union ibv_gid gid;
 	int gidx;
 
@@ -2201,8 +2224,8 @@ static void rd_pair_open(struct rd_pair *p, int rd_a, int dest_b)
 	if (gidx < 0)
 		die("no RoCE v2 GID on %s", dev_name);
 	p->pd = ibv_alloc_pd(p->ctx);
-	p->cq_a = ibv_create_cq(p->ctx, 2 * DEEP_N, NULL, NULL, 0);
-	p->cq_b = ibv_create_cq(p->ctx, 2 * DEEP_N, NULL, NULL, 0);
+	p->cq_a = ibv_create_cq(p->ctx, pair_sq, NULL, NULL, 0);
+	p->cq_b = ibv_create_cq(p->ctx, pair_sq, NULL, NULL, 0);
 	p->buf_a = aligned_alloc(4096, RD_BUF);
 	p->buf_b = aligned_alloc(4096, RD_BUF);
 	if (!p->pd || !p->cq_a || !p->cq_b || !p->buf_a || !p->buf_b)
@@ -2431,11 +2454,397 @@ static int run_rd_no_res(void)
 	return 0;
 }
 
+/*
+ * fence, local-inv, fair: ordering within a QP and fairness between QPs.
+ */
+#define FN_LEN		16384	/* 16 packets at MTU 1024 */
+#define FN_SRC		16384	/* READ source (b) and target (a) */
+#define FN_DST		40960	/* WRITE target (b) */
+#define FN_ROUNDS	5
+
+/* One WR on @qp (not chained), signalled; dies if the post fails. */
+static void post1(struct ibv_qp *qp, struct ibv_send_wr *wr)
+{
+	struct ibv_send_wr *bad;
+
+	wr->next = NULL;
+	if (ibv_post_send(qp, wr, &bad))
+		die("ibv_post_send: %s", strerror(errno));
+}
+
+/*
+ * READ b's FN_SRC into a's FN_SRC, then WRITE a's FN_SRC to b's FN_DST,
+ * posted in one call; with @fence the WRITE carries IBV_SEND_FENCE.  Fills
+ * b's source with pattern @seq first and clears the other two.  Returns
+ * whether b's FN_DST then holds the pattern; *@ok says whether both WQEs
+ * completed in order, successfully.
+ */
+static bool fence_round(struct rd_pair *p, bool fence, unsigned int seq,
+			bool *ok)
+{
+	struct ibv_sge rs = { .addr = (uintptr_t)p->buf_a + FN_SRC,
+			      .length = FN_LEN, .lkey = p->mr_a->lkey };
+	struct ibv_sge ws = rs;
+	struct ibv_send_wr w[2], *bad;
+	struct ibv_wc wc[2];
+	int got;
+
+	fill_pat(p->buf_b + FN_SRC, FN_LEN, seq);
+	memset(p->buf_a + FN_SRC, 0, FN_LEN);
+	memset(p->buf_b + FN_DST, 0, FN_LEN);
+	w[0] = (struct ibv_send_wr){ .wr_id = 1, .next = &w[1], .sg_list = &rs,
+				     .num_sge = 1, .opcode = IBV_WR_RDMA_READ,
+				     .send_flags = IBV_SEND_SIGNALED };
+	w[0].wr.rdma.remote_addr = (uintptr_t)p->buf_b + FN_SRC;
+	w[0].wr.rdma.rkey = p->mr_b->rkey;
+	w[1] = (struct ibv_send_wr){ .wr_id = 2, .sg_list = &ws, .num_sge = 1,
+				     .opcode = IBV_WR_RDMA_WRITE,
+				     .send_flags = IBV_SEND_SIGNALED |
+						   (fence ? IBV_SEND_FENCE : 0) };
+	w[1].wr.rdma.remote_addr = (uintptr_t)p->buf_b + FN_DST;
+	w[1].wr.rdma.rkey = p->mr_b->rkey;
+	if (ibv_post_send(p->a, w, &bad))
+		die("ibv_post_send: %s", strerror(errno));
+	got = poll_n(p->cq_a, wc, 2);
+	*ok = got == 2 && rd_all_good(wc, 2, 1);
+	return !memcmp(p->buf_b + FN_DST, p->buf_b + FN_SRC, FN_LEN);
+}
+
+/*
+ * fence: a WRITE whose source a READ just before it fills must carry the
+ * READ's bytes when it is fenced (IBV_SEND_FENCE: wait for earlier READs
+ * and atomics).  Unfenced rounds first, as a control: on ours the WRITE
+ * then leaves before the READ response arrives (shown, not asserted).
+ */
+static int run_fence(void)
+{
+	struct rd_pair p;
+	int i, stale = 0, good = 0, carried = 0;
+	bool ok;
+
+	rd_pair_open(&p, 4, 4);
+	for (i = 0; i < FN_ROUNDS; i++) {
+		if (!fence_round(&p, false, 10 + i, &ok))
+			stale++;
+		good += ok;
+	}
+	say("control: without FENCE the WRITE carried stale bytes in %d of %d "
+	    "rounds", stale, FN_ROUNDS);
+	check(good == FN_ROUNDS, "unfenced rounds complete in order (%d of %d)",
+	      good, FN_ROUNDS);
+	for (i = 0, good = 0; i < FN_ROUNDS; i++) {
+		carried += fence_round(&p, true, 20 + i, &ok);
+		good += ok;
+	}
+	check(good == FN_ROUNDS, "fenced rounds complete in order (%d of %d)",
+	      good, FN_ROUNDS);
+	check(carried == FN_ROUNDS,
+	      "a fenced WRITE carries the bytes of the READ before it "
+	      "(%d of %d rounds)", carried, FN_ROUNDS);
+	rd_pair_close(&p);
+	return 0;
+}
+
+/* b WRITEs 256 bytes of pattern @seq to a's @off through R_Key @rkey. */
+static int li_write(struct rd_pair *p, uint32_t rkey, size_t off,
+		    unsigned int seq)
+{
+	struct ibv_sge sge = { .addr = (uintptr_t)p->buf_b,
+			       .length = 256, .lkey = p->mr_b->lkey };
+	struct ibv_send_wr w = { .wr_id = seq, .sg_list = &sge, .num_sge = 1,
+				 .opcode = IBV_WR_RDMA_WRITE,
+				 .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_wc wc;
+
+	fill_pat(p->buf_b, 256, seq);
+	w.wr.rdma.remote_addr = (uintptr_t)p->buf_a + off;
+	w.wr.rdma.rkey = rkey;
+	post1(p->b, &w);
+	if (poll_n(p->cq_b, &wc, 1) != 1)
+		return -1;
+	return wc.status;
+}
+
+/* b posts a receive for one 64-byte SEND into its buffer at 512. */
+static void li_recv(struct rd_pair *p)
+{
+	struct ibv_sge rs = { .addr = (uintptr_t)p->buf_b + 512, .length = 64,
+			      .lkey = p->mr_b->lkey };
+	struct ibv_recv_wr rw = { .wr_id = 900, .sg_list = &rs, .num_sge = 1 };
+	struct ibv_recv_wr *bad;
+
+	if (ibv_post_recv(p->b, &rw, &bad))
+		die("ibv_post_recv: %s", strerror(errno));
+}
+
+/*
+ * local-inv: local operations take effect in send queue order.  a binds a
+ * type 2 window over its buffer and, in the same post, SENDs the new R_Key
+ * to b: when b sees the SEND, a WRITE through that R_Key must land.  Then
+ * a posts a multi-packet WRITE, a LOCAL_INV of the window and a SEND: the
+ * three complete in that order, successfully, and when b sees the SEND a
+ * WRITE through the window must fail (remote access error) and change
+ * nothing.
+ */
+static int run_local_inv(void)
+{
+	struct ibv_sge ss = { .length = 8 }, ws = { .length = FN_LEN };
+	struct ibv_send_wr w[3], *bad;
+	struct ibv_wc wc[3], rwc;
+	unsigned char before[256];
+	struct rd_pair p;
+	struct ibv_mw *mw;
+	uint32_t rkey;
+	int got, st;
+
+	rd_pair_open(&p, 1, 1);
+	mw = ibv_alloc_mw(p.pd, IBV_MW_TYPE_2);
+	if (!mw)
+		die("ibv_alloc_mw(type 2): %s", strerror(errno));
+	rkey = ibv_inc_rkey(mw->rkey);
+	ss.addr = (uintptr_t)p.buf_a;
+	ss.lkey = p.mr_a->lkey;
+	memcpy(p.buf_a, &rkey, 4);
+
+	/* BIND_MW, then a SEND that tells b the new R_Key. */
+	li_recv(&p);
+	memset(w, 0, sizeof(w));
+	w[0].wr_id = 1;
+	w[0].next = &w[1];
+	w[0].opcode = IBV_WR_BIND_MW;
+	w[0].send_flags = IBV_SEND_SIGNALED;
+	w[0].bind_mw.mw = mw;
+	w[0].bind_mw.rkey = rkey;
+	w[0].bind_mw.bind_info.mr = p.mr_a;
+	w[0].bind_mw.bind_info.addr = (uintptr_t)p.buf_a + 32768;
+	w[0].bind_mw.bind_info.length = 8192;
+	w[0].bind_mw.bind_info.mw_access_flags = IBV_ACCESS_REMOTE_WRITE;
+	w[1].wr_id = 2;
+	w[1].sg_list = &ss;
+	w[1].num_sge = 1;
+	w[1].opcode = IBV_WR_SEND;
+	w[1].send_flags = IBV_SEND_SIGNALED;
+	if (ibv_post_send(p.a, w, &bad))
+		die("ibv_post_send(BIND_MW, SEND): %s", strerror(errno));
+	got = poll_n(p.cq_a, wc, 2);
+	check(got == 2 && rd_all_good(wc, 2, 1),
+	      "BIND_MW then SEND complete in order, successfully (%d; %s)",
+	      got, got ? ibv_wc_status_str(wc[0].status) : "-");
+	check(poll_n(p.cq_b, &rwc, 1) == 1 && rwc.status == IBV_WC_SUCCESS,
+	      "b received the R_Key");
+	st = li_write(&p, rkey, 32768, 31);
+	check(st == IBV_WC_SUCCESS && !memcmp(p.buf_a + 32768, p.buf_b, 256),
+	      "a WRITE through the window the SEND announced lands (%s)",
+	      st < 0 ? "no completion" : ibv_wc_status_str(st));
+
+	/* A long WRITE, LOCAL_INV, SEND: in order; then the key is dead. */
+	li_recv(&p);
+	fill_pat(p.buf_a + FN_SRC, FN_LEN, 32);
+	ws.addr = (uintptr_t)p.buf_a + FN_SRC;
+	ws.lkey = p.mr_a->lkey;
+	memset(w, 0, sizeof(w));
+	w[0].wr_id = 11;
+	w[0].next = &w[1];
+	w[0].sg_list = &ws;
+	w[0].num_sge = 1;
+	w[0].opcode = IBV_WR_RDMA_WRITE;
+	w[0].send_flags = IBV_SEND_SIGNALED;
+	w[0].wr.rdma.remote_addr = (uintptr_t)p.buf_b + FN_DST;
+	w[0].wr.rdma.rkey = p.mr_b->rkey;
+	w[1].wr_id = 12;
+	w[1].next = &w[2];
+	w[1].opcode = IBV_WR_LOCAL_INV;
+	w[1].send_flags = IBV_SEND_SIGNALED;
+	w[1].invalidate_rkey = rkey;
+	w[2].wr_id = 13;
+	w[2].sg_list = &ss;
+	w[2].num_sge = 1;
+	w[2].opcode = IBV_WR_SEND;
+	w[2].send_flags = IBV_SEND_SIGNALED;
+	if (ibv_post_send(p.a, w, &bad))
+		die("ibv_post_send(WRITE, LOCAL_INV, SEND): %s",
+		    strerror(errno));
+	got = poll_n(p.cq_a, wc, 3);
+	check(got == 3 && rd_all_good(wc, 3, 11),
+	      "WRITE, LOCAL_INV, SEND complete in order, successfully (%d; "
+	      "%s %s %s)", got,
+	      got > 0 ? ibv_wc_status_str(wc[0].status) : "-",
+	      got > 1 ? ibv_wc_status_str(wc[1].status) : "-",
+	      got > 2 ? ibv_wc_status_str(wc[2].status) : "-");
+	check(!memcmp(p.buf_b + FN_DST, p.buf_a + FN_SRC, FN_LEN),
+	      "the WRITE's bytes landed");
+	check(poll_n(p.cq_b, &rwc, 1) == 1 && rwc.status == IBV_WC_SUCCESS,
+	      "b received the SEND after the LOCAL_INV");
+	memcpy(before, p.buf_a + 32768, 256);
+	st = li_write(&p, rkey, 32768, 33);
+	check(st == IBV_WC_REM_ACCESS_ERR,
+	      "a WRITE through the invalidated window fails with a remote "
+	      "access error (%s)",
+	      st < 0 ? "no completion" : ibv_wc_status_str(st));
+	check(!memcmp(p.buf_a + 32768, before, 256),
+	      "and changes nothing in a's memory");
+	ibv_dealloc_mw(mw);
+	rd_pair_close(&p);
+	return 0;
+}
+
+/*
+ * fair: FAIR_BULK QPs each stream FAIR_WRS RDMA WRITEs of FAIR_LEN bytes
+ * (each posted in one call from its own thread); once each has completed
+ * something, another QP posts one 64-byte WRITE.  It must complete before
+ * any stream is half done, and when the first stream has finished every
+ * other must be at least a quarter done: one QP's backlog neither starves
+ * a QP with little to send nor its peers.
+ */
+#define FAIR_BULK	3
+#define FAIR_WRS	1024
+#define FAIR_LEN	32768
+#define FAIR_SIG	64	/* every 64th WRITE is signalled */
+
+struct fair_stream {
+	struct rd_pair p;
+	pthread_t thr;
+	int done;		/* signalled completions seen */
+	double t_end;
+};
+
+static void *fair_post(void *arg)
+{
+	struct fair_stream *f = arg;
+	struct ibv_send_wr *w = calloc(FAIR_WRS, sizeof(*w)), *bad;
+	struct ibv_sge sge = { .addr = (uintptr_t)f->p.buf_a,
+			       .length = FAIR_LEN, .lkey = f->p.mr_a->lkey };
+	int i;
+
+	if (!w)
+		die("calloc");
+	for (i = 0; i < FAIR_WRS; i++) {
+		w[i].wr_id = i;
+		w[i].next = i + 1 < FAIR_WRS ? &w[i + 1] : NULL;
+		w[i].sg_list = &sge;
+		w[i].num_sge = 1;
+		w[i].opcode = IBV_WR_RDMA_WRITE;
+		w[i].send_flags = (i + 1) % FAIR_SIG ? 0 : IBV_SEND_SIGNALED;
+		w[i].wr.rdma.remote_addr = (uintptr_t)f->p.buf_b;
+		w[i].wr.rdma.rkey = f->p.mr_b->rkey;
+	}
+	if (ibv_post_send(f->p.a, w, &bad))
+		die("ibv_post_send(stream): %s", strerror(errno));
+	free(w);
+	return NULL;
+}
+
+static int run_fair(void)
+{
+	const int nsig = FAIR_WRS / FAIR_SIG;
+	struct fair_stream f[FAIR_BULK];
+	int i, r, bad = 0, first = -1, at_small = -1, min_at_first = nsig;
+	double t0, t_small = 0, end;
+	struct ibv_send_wr sw;
+	struct ibv_sge ss;
+	struct rd_pair s;
+	struct ibv_wc wc[8];
+	bool posted = false;
+
+	pair_sq = FAIR_WRS;
+	for (i = 0; i < FAIR_BULK; i++) {
+		rd_pair_open(&f[i].p, 1, 1);
+		f[i].done = 0;
+		f[i].t_end = 0;
+	}
+	pair_sq = 2 * DEEP_N;
+	rd_pair_open(&s, 1, 1);
+	t0 = now();
+	for (i = 0; i < FAIR_BULK; i++)
+		if (pthread_create(&f[i].thr, NULL, fair_post, &f[i]))
+			die("pthread_create");
+	end = now() + wait_secs * 4;
+	for (;;) {
+		int all = 0;
+
+		for (i = 0; i < FAIR_BULK; i++) {
+			r = ibv_poll_cq(f[i].p.cq_a, 8, wc);
+			if (r < 0)
+				die("ibv_poll_cq: %d", r);
+			while (r-- > 0) {
+				bad += wc[r].status != IBV_WC_SUCCESS;
+				if (++f[i].done == nsig) {
+					f[i].t_end = now();
+					if (first < 0) {
+						int j;
+
+						first = i;
+						for (j = 0; j < FAIR_BULK; j++)
+							if (f[j].done < min_at_first)
+								min_at_first = f[j].done;
+					}
+				}
+			}
+			all += f[i].done == nsig;
+		}
+		/* The small WRITE once every stream has made progress. */
+		if (!posted && f[0].done && f[1].done && f[2].done) {
+			ss = (struct ibv_sge){ .addr = (uintptr_t)s.buf_a,
+					       .length = 64, .lkey = s.mr_a->lkey };
+			sw = (struct ibv_send_wr){ .wr_id = 7, .sg_list = &ss,
+						   .num_sge = 1,
+						   .opcode = IBV_WR_RDMA_WRITE,
+						   .send_flags = IBV_SEND_SIGNALED };
+			sw.wr.rdma.remote_addr = (uintptr_t)s.buf_b;
+			sw.wr.rdma.rkey = s.mr_b->rkey;
+			fill_pat(s.buf_a, 64, 41);
+			t_small = now();
+			post1(s.a, &sw);
+			posted = true;
+		}
+		if (posted && at_small < 0) {
+			r = ibv_poll_cq(s.cq_a, 1, wc);
+			if (r > 0) {
+				bad += wc[0].status != IBV_WC_SUCCESS;
+				t_small = now() - t_small;
+				at_small = 0;
+				for (i = 0; i < FAIR_BULK; i++)
+					if (f[i].done > at_small)
+						at_small = f[i].done;
+			}
+		}
+		if (all == FAIR_BULK && at_small >= 0)
+			break;
+		if (now() > end)
+			break;
+		usleep(200);
+	}
+	for (i = 0; i < FAIR_BULK; i++)
+		pthread_join(f[i].thr, NULL);
+	say("streams: %d x %d WRITEs of %d bytes; finished after %.2f %.2f "
+	    "%.2f s; the small WRITE took %.1f ms",
+	    FAIR_BULK, FAIR_WRS, FAIR_LEN, f[0].t_end ? f[0].t_end - t0 : -1,
+	    f[1].t_end ? f[1].t_end - t0 : -1, f[2].t_end ? f[2].t_end - t0 : -1,
+	    at_small >= 0 ? t_small * 1000 : -1);
+	check(!bad && f[0].done == nsig && f[1].done == nsig &&
+	      f[2].done == nsig && at_small >= 0,
+	      "every stream and the small WRITE completed successfully "
+	      "(%d %d %d of %d signalled; small %s; %d errors)", f[0].done,
+	      f[1].done, f[2].done, nsig, at_small >= 0 ? "done" : "not done",
+	      bad);
+	check(at_small >= 0 && at_small <= nsig / 2,
+	      "the small WRITE completed before any stream was half done (the "
+	      "furthest had %d of %d signalled completions)", at_small, nsig);
+	check(!memcmp(s.buf_b, s.buf_a, 64), "its bytes landed");
+	check(first >= 0 && min_at_first >= nsig / 4,
+	      "when the first stream finished, every stream was at least a "
+	      "quarter done (slowest %d of %d)", min_at_first, nsig);
+	for (i = 0; i < FAIR_BULK; i++)
+		rd_pair_close(&f[i].p);
+	rd_pair_close(&s);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: verbsev -d DEV [-t WAIT_SECS] [-T HOLD_SECS] "
 		"hold|srq-limit|cq-overflow|send-inv|uc-errors|uc-rnr|uc-loss|"
-		"rc-reset|rc-reset-asleep|srq-flush|rd-depth|rd-no-res\n");
+		"rc-reset|rc-reset-asleep|srq-flush|rd-depth|rd-no-res|fence|local-inv|fair\n");
 	exit(2);
 }
 
@@ -2486,6 +2895,12 @@ int main(int argc, char **argv)
 		run_rd_depth();
 	else if (!strcmp(mode, "rd-no-res"))
 		run_rd_no_res();
+	else if (!strcmp(mode, "fence"))
+		run_fence();
+	else if (!strcmp(mode, "local-inv"))
+		run_local_inv();
+	else if (!strcmp(mode, "fair"))
+		run_fair();
 	else
 		usage();
 	if (failures)
