@@ -658,6 +658,17 @@ struct rxe_chain {
 	unsigned int tail;	/* next free slot */
 };
 
+/*
+ * A move to RESET is pending for the transport (RXE_RUN_RESET): what the
+ * rings hold now belongs to the next connection, so a part still going
+ * takes, sends, retires and flushes nothing.  Tested under the ring locks
+ * where it guards a ring (modify_qp sets it before it empties them).
+ */
+static inline bool rxe_qp_resetting(struct rxe_qp *qp)
+{
+	return test_bit(RXE_RUN_RESET, &qp->run_flags);
+}
+
 void rxe_qp_kick(struct rxe_qp *qp);
 void rxe_qp_kick_chained(struct rxe_qp *qp, struct rxe_chain *chain);
 void rxe_qp_kick_later(struct rxe_qp *qp, int part);

@@ -38,7 +38,7 @@ static bool rxe_comp_head(struct rxe_qp *qp, u32 *idx)
 	*idx = qp->sq.cons;
 	if ((*idx == qp->req_next && !qp->sq_meta[*idx].sent) ||
 	    rxe_queue_empty(&qp->sq) ||
-	    test_bit(RXE_RUN_RESET, &qp->run_flags)) {
+	    rxe_qp_resetting(qp)) {
 		spin_unlock_irqrestore(&qp->sq_lock, flags);
 		return false;
 	}

@@ -338,7 +338,7 @@ int rxe_net_xmit(struct rxe_dev *rdev, struct rxe_qp *qp,
 	 * RESET: a packet of the old connection, which a reset NIC does not
 	 * send (the QP may be connected again by now).
 	 */
-	if (unlikely(test_bit(RXE_RUN_RESET, &qp->run_flags))) {
+	if (unlikely(rxe_qp_resetting(qp))) {
 		pr_debug("qp#%u reset: packet of the old connection dropped\n",
 			 qp->ibqp.qp_num);
 		kfree_skb(skb);

@@ -101,7 +101,7 @@ void rxe_qp_flush_sq(struct rxe_qp *qp, bool from_run)
 		memset(&wc, 0, sizeof(wc));
 		spin_lock_irqsave(&qp->sq_lock, flags);
 		if (rxe_queue_empty(&qp->sq) ||
-		    (from_run && test_bit(RXE_RUN_RESET, &qp->run_flags))) {
+		    (from_run && rxe_qp_resetting(qp))) {
 			spin_unlock_irqrestore(&qp->sq_lock, flags);
 			return;
 		}
@@ -130,7 +130,7 @@ static void rxe_flush_rq(struct rxe_qp *qp, bool from_run)
 		memset(&wc, 0, sizeof(wc));
 		spin_lock_irqsave(&qp->rq_lock, flags);
 		if (rxe_queue_empty(&qp->rq) ||
-		    (from_run && test_bit(RXE_RUN_RESET, &qp->run_flags))) {
+		    (from_run && rxe_qp_resetting(qp))) {
 			spin_unlock_irqrestore(&qp->rq_lock, flags);
 			return;
 		}
@@ -517,7 +517,7 @@ static void rxe_qp_move_to_error(struct rxe_qp *qp, bool fatal)
 
 	spin_lock_irqsave(&qp->state_lock, flags);
 	if (qp->attr.qp_state == IB_QPS_RESET ||
-	    test_bit(RXE_RUN_RESET, &qp->run_flags)) {
+	    rxe_qp_resetting(qp)) {
 		spin_unlock_irqrestore(&qp->state_lock, flags);
 		return;
 	}

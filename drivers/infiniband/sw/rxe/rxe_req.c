@@ -47,7 +47,7 @@ void rxe_req_complete(struct rxe_qp *qp, u32 idx,
 
 	spin_lock_irqsave(&qp->sq_lock, flags);
 	if (qp->sq.cons != idx ||
-	    test_bit(RXE_RUN_RESET, &qp->run_flags)) {
+	    rxe_qp_resetting(qp)) {
 		/* Flushed, discarded or reset while we sent it. */
 		spin_unlock_irqrestore(&qp->sq_lock, flags);
 		return;
@@ -559,7 +559,7 @@ static bool rxe_requester_rc(struct rxe_qp *qp)
 	idx = qp->req_next;
 	/* Reset under us: the ring holds a new connection's WQEs. */
 	if (idx == rxe_queue_prod(&qp->sq) ||
-	    test_bit(RXE_RUN_RESET, &qp->run_flags)) {
+	    rxe_qp_resetting(qp)) {
 		spin_unlock_irqrestore(&qp->sq_lock, flags);
 		return false;
 	}
@@ -662,7 +662,7 @@ bool rxe_requester(struct rxe_qp *qp)
 
 	spin_lock_irqsave(&qp->sq_lock, flags);
 	if (rxe_queue_empty(&qp->sq) ||
-	    test_bit(RXE_RUN_RESET, &qp->run_flags)) {
+	    rxe_qp_resetting(qp)) {
 		spin_unlock_irqrestore(&qp->sq_lock, flags);
 		return false;
 	}

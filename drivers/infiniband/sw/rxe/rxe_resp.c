@@ -170,7 +170,7 @@ static bool rxe_resp_get_wqe(struct rxe_qp *qp, u32 *idx, u32 *max_sge)
 		spin_lock_irqsave(&srq->lock, flags);
 		/* A stale part (RESET) takes nothing: see the RQ below. */
 		if (rxe_queue_empty(&srq->rq) ||
-		    test_bit(RXE_RUN_RESET, &qp->run_flags)) {
+		    rxe_qp_resetting(qp)) {
 			spin_unlock_irqrestore(&srq->lock, flags);
 			return false;
 		}
@@ -196,7 +196,7 @@ static bool rxe_resp_get_wqe(struct rxe_qp *qp, u32 *idx, u32 *max_sge)
 	 * no receive of the connection that may follow.
 	 */
 	if (!qp->rq.buf || rxe_queue_empty(&qp->rq) ||
-	    test_bit(RXE_RUN_RESET, &qp->run_flags)) {
+	    rxe_qp_resetting(qp)) {
 		spin_unlock_irqrestore(&qp->rq_lock, flags);
 		return false;
 	}
@@ -223,10 +223,10 @@ static bool rxe_resp_retire_wqe(struct rxe_qp *qp, u32 idx)
 	bool ok = false;
 
 	if (qp->srq)
-		return !test_bit(RXE_RUN_RESET, &qp->run_flags);
+		return !rxe_qp_resetting(qp);
 	spin_lock_irqsave(&qp->rq_lock, flags);
 	if (qp->rq.cons == idx &&
-	    !test_bit(RXE_RUN_RESET, &qp->run_flags)) {
+	    !rxe_qp_resetting(qp)) {
 		rxe_queue_advance_cons(&qp->rq);
 		ok = true;
 	}
@@ -376,7 +376,7 @@ static void rxe_resp_flush_held(struct rxe_qp *qp)
 	qp->resp_busy = false;
 	qp->resp_restart = false;
 	qp->resp_ud_held = false;
-	if (test_bit(RXE_RUN_RESET, &qp->run_flags))
+	if (rxe_qp_resetting(qp))
 		return;
 	wc.wr_id = wqe->wr_id;
 	wc.status = IB_WC_WR_FLUSH_ERR;
@@ -411,7 +411,7 @@ bool rxe_responder(struct rxe_qp *qp)
 		return false;
 	state = rxe_qp_state(qp);
 	rxe_resp_inject_delay();
-	if (unlikely(test_bit(RXE_RUN_RESET, &qp->run_flags))) {
+	if (unlikely(rxe_qp_resetting(qp))) {
 		/* Reset while we slept: a packet of the old connection. */
 		kfree_skb(skb);
 		return true;

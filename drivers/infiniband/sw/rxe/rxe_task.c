@@ -141,7 +141,7 @@ static void rxe_qp_reset_transport(struct rxe_qp *qp)
 
 static inline void rxe_qp_reset_pending(struct rxe_qp *qp)
 {
-	if (unlikely(test_bit(RXE_RUN_RESET, &qp->run_flags)))
+	if (unlikely(rxe_qp_resetting(qp)))
 		rxe_qp_reset_transport(qp);
 }
 
@@ -165,7 +165,7 @@ bool rxe_qp_requeue(struct rxe_qp *qp, struct sk_buff_head *queue,
 	bool stale;
 
 	spin_lock_irqsave(&queue->lock, flags);
-	stale = test_bit(RXE_RUN_RESET, &qp->run_flags);
+	stale = rxe_qp_resetting(qp);
 	if (!stale)
 		__skb_queue_head(queue, skb);
 	spin_unlock_irqrestore(&queue->lock, flags);
