@@ -807,12 +807,18 @@ int rxe_mr_copy(struct rxe_mr *mr, u64 iova, void *buf, u64 len, bool to_mr)
  *
  * The read-modify-write is a CPU atomic instruction on the page, so it is
  * atomic against other atomics of any QP and device, and against the CPU.
- * An aligned 8-byte target never crosses a block (the block offset of an
- * iova equals its offset in the page list).
+ * The kernel address is checked for alignment as well as the iova (as
+ * stock rxe does): a misaligned locked instruction may cross a cache line
+ * (a split lock, which hosts with split lock detection trap on).  Today
+ * an aligned iova always means an aligned address (uverbs refuses an iova
+ * whose offset in the page differs from the buffer's, and fast-reg iovas
+ * are the mapped addresses, ULPs only rewriting high bits), so this is
+ * defence in depth against a kernel consumer that changes the low bits.
  *
  * Context: process context for ODP MRs (may sleep); otherwise any.
- * Return: 0, -EFAULT (not inside or not reachable), or -EAGAIN (ODP page
- * not reachable for now: nothing was done, try again later).
+ * Return: 0, -EINVAL (the target is misaligned), -EFAULT (not inside or
+ * not reachable), or -EAGAIN (ODP page not reachable for now: nothing was
+ * done, try again later).
  */
 int rxe_mr_atomic64(struct rxe_mr *mr, u64 iova, bool cmp_swap, u64 compare,
 		    u64 swap_add, u64 *orig)
@@ -830,6 +836,8 @@ int rxe_mr_atomic64(struct rxe_mr *mr, u64 iova, bool cmp_swap, u64 compare,
 		p = (u64 *)rxe_mr_block_va(mr, iova, &avail);
 		if (!p || avail < 8)
 			return -EFAULT;
+		if ((uintptr_t)p & 7)
+			return -EINVAL;
 	}
 	if (cmp_swap) {
 		*orig = cmpxchg64(p, compare, swap_add);

@@ -270,13 +270,17 @@ int rxe_odp_copy(struct rxe_mr *mr, u64 iova, void *buf, u64 len, bool to_mr)
  * @orig: out: the value before
  *
  * Context: process context; may sleep (faults).
- * Return: 0, -EFAULT (fatal) or -EAGAIN (transient).
+ * Return: 0, -EINVAL (the user address @iova stands for is misaligned),
+ * -EFAULT (fatal) or -EAGAIN (transient).
  */
 int rxe_odp_atomic64(struct rxe_mr *mr, u64 iova, bool cmp_swap, u64 compare,
 		     u64 swap_add, u64 *orig)
 {
 	u64 va = mr->odp_va + (iova - mr->iova);
 
+	/* Defence in depth, as in rxe_mr_atomic64(). */
+	if (va & 7)
+		return -EINVAL;
 	if (rxe_odp_inject_transient(true))
 		return -EAGAIN;
 	return rxe_odp_err(odpc_region_atomic64(mr->odp, va,

@@ -699,6 +699,9 @@ static int rxe_resp_atomic(struct rxe_qp *qp, struct sk_buff *req)
 			      RXE_OPK_CMP_SWAP, rxe_atmeth_compare(ah),
 			      rxe_atmeth_swap_add(ah), &orig);
 	rxe_mr_put(mr);
+	/* A misaligned target is an invalid request, as for its iova. */
+	if (err == -EINVAL)
+		return RXE_AETH_NAK_INV_REQ;
 	if (err)
 		return err == -EAGAIN ? -EAGAIN : RXE_AETH_NAK_REM_ACCESS;
 
