@@ -55,6 +55,17 @@
 #  - rd-no-res (both): a READ, and a FETCH_ADD, towards an RC responder
 #    with max_dest_rd_atomic 0 complete with a remote invalid request
 #    error, nothing read or added.
+#  - wc-errors (both): one RC pair per error: a SEND with a dead lkey,
+#    a SEND longer than the receive, a receive with a dead lkey, a WRITE
+#    with a dead rkey, no receive with rnr_retry 0, a peer in RESET with
+#    retry_cnt 2: the requester completes with local protection, remote
+#    invalid request, remote operation, remote access, RNR retry exceeded
+#    and retry exceeded errors, and is in ERR; a receive involved completes
+#    in error and its QP is in ERR.  Stock 6.1 reports local QP operation
+#    error for the dead lkey, remote operation error for the long SEND and
+#    local QP operation error on both receives (accepted for stock, shown);
+#    ours must report what the IBTA says (local protection, remote invalid
+#    request / local length, local protection);
 #  - fence (both): a WRITE posted right after a READ, whose source the
 #    READ fills, carries the READ's bytes when it has IBV_SEND_FENCE (5
 #    rounds; unfenced rounds first as a control, shown only);
@@ -85,7 +96,7 @@ VE=$REPO/userspace/verbsev/verbsev
 OUT=$RESULTS/async-events
 mkdir -p "$OUT"
 
-tap_plan 30
+tap_plan 33
 [ -x "$VE" ] || tap_bail "$VE is not built (make userspace)"
 
 # verbsev IMPL MODE: run one check; its output is the diagnostics
@@ -109,6 +120,13 @@ for impl in stock ours; do
 		verbsev $impl send-inv
 	tap_check "$impl: a READ or atomic towards max_dest_rd_atomic 0 is NAKed invalid request (verbsev rd-no-res)" \
 		verbsev $impl rd-no-res
+	tap_check "$impl: each RC error completes the requester with its status, both sides in ERR (verbsev wc-errors)" \
+		verbsev $impl wc-errors
+	grep -E '^re(quest|spond)er:' "$OUT/$impl-wc-errors.log" | while IFS= read -r l; do tap_diag "$impl: $l"; done
+	if [ $impl = ours ]; then
+		tap_check "ours: statuses as the IBTA says (dead lkey in a SEND: local protection error; too long: remote invalid request / local length error; dead lkey in a receive: local protection error)" \
+			eval "grep -qx 'requester: send-bad-lkey local protection error' '$OUT/ours-wc-errors.log' && grep -qx 'requester: send-too-long remote invalid request error' '$OUT/ours-wc-errors.log' && grep -qx 'responder: send-too-long local length error' '$OUT/ours-wc-errors.log' && grep -qx 'responder: recv-bad-lkey local protection error' '$OUT/ours-wc-errors.log'"
+	fi
 	tap_check "$impl: a fenced WRITE carries the bytes of the READ before it (verbsev fence)" \
 		verbsev $impl fence
 	tap_check "$impl: BIND_MW and LOCAL_INV take effect in send queue order (verbsev local-inv)" \

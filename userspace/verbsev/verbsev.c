@@ -144,6 +144,19 @@
  *	one 64-byte WRITE.  It must complete before any stream is half done,
  *	and every stream must be a quarter done when the first finishes.
  *
+ *   verbsev -d DEV wc-errors
+ *	RC pairs, one per error: a SEND with a dead lkey (requester: local
+ *	protection error), a 200-byte SEND into a 64-byte receive (remote
+ *	invalid request), a SEND into a receive with a dead lkey (remote
+ *	operation error), a WRITE with a dead rkey (remote access error), a
+ *	SEND with no receive and rnr_retry 0 (RNR retry exceeded), a SEND to
+ *	a peer moved to RESET with retry_cnt 2 (retry exceeded).  The
+ *	requester's status must be that, or stock 6.1's (local QP operation
+ *	error for the dead lkey, remote operation error for the long SEND),
+ *	and its QP in ERR; where the responder has a receive, it must
+ *	complete in error and its QP be in ERR.  Both statuses are printed
+ *	("requester: CASE STATUS", "responder: CASE STATUS").
+ *
  *   verbsev -d DEV rd-no-res
  *	An RC pair whose responder has max_dest_rd_atomic 0: a READ, then
  *	(on a fresh pair) a FETCH_ADD, must complete with a remote invalid
@@ -2840,11 +2853,140 @@ static int run_fair(void)
 	return 0;
 }
 
+/*
+ * wc-errors: the completion status of each RC error a verbs user can
+ * provoke, on the requester (the IBTA's, or where stock 6.1 differs, its)
+ * and on the responder (must be an error).  Both are printed ("requester:
+ * CASE STATUS", "responder: CASE STATUS") for the case to judge which.
+ */
+struct we_case {
+	const char *name;
+	enum ibv_wc_status want;	/* requester, as the IBTA says */
+	enum ibv_wc_status alt;		/* requester, stock 6.1 */
+};
+
+/* Post @w on a, wait for its completion; its status (-1: none). */
+static int we_post(struct rd_pair *p, struct ibv_send_wr *w)
+{
+	struct ibv_wc wc;
+
+	post1(p->a, w);
+	if (poll_n(p->cq_a, &wc, 1) != 1)
+		return -1;
+	return wc.status;
+}
+
+/* b posts one receive of @len bytes at its buffer's 512, key @lkey. */
+static void we_recv(struct rd_pair *p, uint32_t len, uint32_t lkey)
+{
+	struct ibv_sge rs = { .addr = (uintptr_t)p->buf_b + 512, .length = len,
+			      .lkey = lkey };
+	struct ibv_recv_wr rw = { .wr_id = 600, .sg_list = &rs, .num_sge = 1 };
+	struct ibv_recv_wr *bad;
+
+	if (ibv_post_recv(p->b, &rw, &bad))
+		die("ibv_post_recv: %s", strerror(errno));
+}
+
+/* An lkey/rkey that named an MR of the pair's PD and no longer does. */
+static struct ibv_mr *we_dead_mr(struct rd_pair *p)
+{
+	struct ibv_mr *mr = ibv_reg_mr(p->pd, p->buf_a + 49152, 4096,
+				       IBV_ACCESS_LOCAL_WRITE |
+				       IBV_ACCESS_REMOTE_WRITE);
+
+	if (!mr)
+		die("ibv_reg_mr: %s", strerror(errno));
+	return mr;
+}
+
+static int run_wc_errors(void)
+{
+	static const struct we_case cases[] = {
+		{ "send-bad-lkey", IBV_WC_LOC_PROT_ERR, IBV_WC_LOC_QP_OP_ERR },
+		{ "send-too-long", IBV_WC_REM_INV_REQ_ERR, IBV_WC_REM_OP_ERR },
+		{ "recv-bad-lkey", IBV_WC_REM_OP_ERR, IBV_WC_REM_OP_ERR },
+		{ "write-bad-rkey", IBV_WC_REM_ACCESS_ERR, IBV_WC_REM_ACCESS_ERR },
+		{ "rnr-retry", IBV_WC_RNR_RETRY_EXC_ERR,
+		  IBV_WC_RNR_RETRY_EXC_ERR },
+		{ "retry", IBV_WC_RETRY_EXC_ERR, IBV_WC_RETRY_EXC_ERR },
+	};
+	struct ibv_qp_attr rst = { .qp_state = IBV_QPS_RESET };
+	struct ibv_sge sge;
+	struct ibv_send_wr w;
+	struct ibv_mr *dead;
+	struct rd_pair p;
+	uint32_t key, len;
+	struct ibv_wc rwc;
+	unsigned int i;
+	int st, rn;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		rnr_retry = i == 4 ? 0 : 3;
+		ack_timeout = i == 5 ? 12 : 14;	/* 16 ms for the retry case */
+		retry_cnt = i == 5 ? 2 : 3;
+		rd_pair_open(&p, 1, 1);
+		dead = we_dead_mr(&p);
+		key = dead->lkey;
+		if (i != 3 && ibv_dereg_mr(dead))
+			die("ibv_dereg_mr: %s", strerror(errno));
+		len = i == 1 ? 200 : 64;
+		fill_pat(p.buf_a, len, 70 + i);
+		sge = (struct ibv_sge){ .addr = (uintptr_t)p.buf_a,
+					.length = len,
+					.lkey = i == 0 ? key : p.mr_a->lkey };
+		w = (struct ibv_send_wr){ .wr_id = 700 + i, .sg_list = &sge,
+					  .num_sge = 1, .opcode = IBV_WR_SEND,
+					  .send_flags = IBV_SEND_SIGNALED };
+		if (i <= 2)
+			we_recv(&p, 64, i == 2 ? key : p.mr_b->lkey);
+		if (i == 3) {
+			/* An rkey of b's PD that is gone. */
+			key = dead->rkey;
+			if (ibv_dereg_mr(dead))
+				die("ibv_dereg_mr: %s", strerror(errno));
+			w.opcode = IBV_WR_RDMA_WRITE;
+			w.wr.rdma.remote_addr = (uintptr_t)p.buf_a + 49152;
+			w.wr.rdma.rkey = key;
+		}
+		if (i == 5 && ibv_modify_qp(p.b, &rst, IBV_QP_STATE))
+			die("modify QP to RESET: %s", strerror(errno));
+		st = we_post(&p, &w);
+		check(st == (int)cases[i].want || st == (int)cases[i].alt,
+		      "%s: the requester completes with %s%s%s (%s)",
+		      cases[i].name, ibv_wc_status_str(cases[i].want),
+		      cases[i].alt != cases[i].want ? " or, as stock 6.1, " : "",
+		      cases[i].alt != cases[i].want ?
+		      ibv_wc_status_str(cases[i].alt) : "",
+		      st < 0 ? "no completion" : ibv_wc_status_str(st));
+		say("requester: %s %s", cases[i].name,
+		    st < 0 ? "none" : ibv_wc_status_str(st));
+		check(qp_state(p.a) == IBV_QPS_ERR, "%s: the requester is in ERR",
+		      cases[i].name);
+		if (i == 1 || i == 2) {
+			rn = poll_n(p.cq_b, &rwc, 1);
+			check(rn == 1 && rwc.wr_id == 600 &&
+			      rwc.status != IBV_WC_SUCCESS &&
+			      rwc.status != IBV_WC_WR_FLUSH_ERR,
+			      "%s: the receive completes in error", cases[i].name);
+			say("responder: %s %s", cases[i].name,
+			    rn == 1 ? ibv_wc_status_str(rwc.status) : "none");
+			check(qp_state(p.b) == IBV_QPS_ERR,
+			      "%s: the responder is in ERR", cases[i].name);
+		}
+		rd_pair_close(&p);
+	}
+	rnr_retry = 3;
+	ack_timeout = 14;
+	retry_cnt = 3;
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: verbsev -d DEV [-t WAIT_SECS] [-T HOLD_SECS] "
 		"hold|srq-limit|cq-overflow|send-inv|uc-errors|uc-rnr|uc-loss|"
-		"rc-reset|rc-reset-asleep|srq-flush|rd-depth|rd-no-res|fence|local-inv|fair\n");
+		"rc-reset|rc-reset-asleep|srq-flush|rd-depth|rd-no-res|fence|local-inv|fair|wc-errors\n");
 	exit(2);
 }
 
@@ -2901,6 +3043,8 @@ int main(int argc, char **argv)
 		run_local_inv();
 	else if (!strcmp(mode, "fair"))
 		run_fair();
+	else if (!strcmp(mode, "wc-errors"))
+		run_wc_errors();
 	else
 		usage();
 	if (failures)
