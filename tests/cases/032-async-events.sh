@@ -55,6 +55,9 @@
 #  - rd-no-res (both): a READ, and a FETCH_ADD, towards an RC responder
 #    with max_dest_rd_atomic 0 complete with a remote invalid request
 #    error, nothing read or added.
+#  - ack-coalesce (both): 4 RDMA WRITEs of 64 KiB at MTU 1024 posted
+#    together land, and sent_pkts grows by their 256 packets plus 1-8
+#    acknowledges;
 #  - wc-errors (both): one RC pair per error: a SEND with a dead lkey,
 #    a SEND longer than the receive, a receive with a dead lkey, a WRITE
 #    with a dead rkey, no receive with rnr_retry 0, a peer in RESET with
@@ -96,7 +99,7 @@ VE=$REPO/userspace/verbsev/verbsev
 OUT=$RESULTS/async-events
 mkdir -p "$OUT"
 
-tap_plan 33
+tap_plan 35
 [ -x "$VE" ] || tap_bail "$VE is not built (make userspace)"
 
 # verbsev IMPL MODE: run one check; its output is the diagnostics
@@ -120,6 +123,9 @@ for impl in stock ours; do
 		verbsev $impl send-inv
 	tap_check "$impl: a READ or atomic towards max_dest_rd_atomic 0 is NAKed invalid request (verbsev rd-no-res)" \
 		verbsev $impl rd-no-res
+	tap_check "$impl: 4 WRITEs of 64 packets draw a few acknowledges, not one per packet (verbsev ack-coalesce)" \
+		verbsev $impl ack-coalesce
+	grep -E '^acknowledges:' "$OUT/$impl-ack-coalesce.log" | while IFS= read -r l; do tap_diag "$impl: $l"; done
 	tap_check "$impl: each RC error completes the requester with its status, both sides in ERR (verbsev wc-errors)" \
 		verbsev $impl wc-errors
 	grep -E '^re(quest|spond)er:' "$OUT/$impl-wc-errors.log" | while IFS= read -r l; do tap_diag "$impl: $l"; done

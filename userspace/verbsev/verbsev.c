@@ -157,6 +157,12 @@
  *	complete in error and its QP be in ERR.  Both statuses are printed
  *	("requester: CASE STATUS", "responder: CASE STATUS").
  *
+ *   verbsev -d DEV ack-coalesce
+ *	An RC pair, path MTU 1024: 4 WRITEs of 64 KiB posted together must
+ *	land and make sent_pkts grow by their 256 packets plus 1 to 8
+ *	acknowledges (AckReq on a message's last packet, not an ACK per
+ *	packet).
+ *
  *   verbsev -d DEV rd-no-res
  *	An RC pair whose responder has max_dest_rd_atomic 0: a READ, then
  *	(on a fresh pair) a FETCH_ADD, must complete with a remote invalid
@@ -2982,11 +2988,63 @@ static int run_wc_errors(void)
 	return 0;
 }
 
+/*
+ * ack-coalesce: 4 RDMA WRITEs of 64 KiB (64 packets each at MTU 1024)
+ * posted together on an idle device: the device sends 256 request
+ * packets and only a few acknowledges (AckReq on the last packet of a
+ * message, not one ACK per packet): sent_pkts must grow by 256 + 1..8.
+ */
+#define AC_MSGS		4
+#define AC_LEN		65536
+
+static int run_ack_coalesce(void)
+{
+	struct ibv_send_wr w[AC_MSGS], *bad;
+	struct ibv_sge sge;
+	struct ibv_wc wc[AC_MSGS];
+	struct rd_pair p;
+	long s0, s1, acks;
+	int i, got;
+
+	rd_pair_open(&p, 1, 1);
+	fill_pat(p.buf_a, AC_LEN, 51);
+	sge = (struct ibv_sge){ .addr = (uintptr_t)p.buf_a, .length = AC_LEN,
+				.lkey = p.mr_a->lkey };
+	for (i = 0; i < AC_MSGS; i++) {
+		w[i] = (struct ibv_send_wr){
+			.wr_id = i,
+			.next = i + 1 < AC_MSGS ? &w[i + 1] : NULL,
+			.sg_list = &sge,
+			.num_sge = 1,
+			.opcode = IBV_WR_RDMA_WRITE,
+			.send_flags = IBV_SEND_SIGNALED,
+		};
+		w[i].wr.rdma.remote_addr = (uintptr_t)p.buf_b;
+		w[i].wr.rdma.rkey = p.mr_b->rkey;
+	}
+	s0 = hw_counter("sent_pkts");
+	if (ibv_post_send(p.a, w, &bad))
+		die("ibv_post_send: %s", strerror(errno));
+	got = poll_n(p.cq_a, wc, AC_MSGS);
+	usleep(100000);		/* a late ACK would still be counted */
+	s1 = hw_counter("sent_pkts");
+	check(got == AC_MSGS && rd_all_good(wc, AC_MSGS, 0) &&
+	      !memcmp(p.buf_b, p.buf_a, AC_LEN),
+	      "%d WRITEs of %d bytes complete, bytes landed", AC_MSGS, AC_LEN);
+	acks = s1 - s0 - AC_MSGS * (AC_LEN / 1024);
+	say("acknowledges: %ld for %d packets", acks, AC_MSGS * AC_LEN / 1024);
+	check(s0 >= 0 && acks >= 1 && acks <= 2 * AC_MSGS,
+	      "sent_pkts grew by %d requests and 1..%d acknowledges (%ld)",
+	      AC_MSGS * AC_LEN / 1024, 2 * AC_MSGS, acks);
+	rd_pair_close(&p);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: verbsev -d DEV [-t WAIT_SECS] [-T HOLD_SECS] "
 		"hold|srq-limit|cq-overflow|send-inv|uc-errors|uc-rnr|uc-loss|"
-		"rc-reset|rc-reset-asleep|srq-flush|rd-depth|rd-no-res|fence|local-inv|fair|wc-errors\n");
+		"rc-reset|rc-reset-asleep|srq-flush|rd-depth|rd-no-res|fence|local-inv|fair|wc-errors|ack-coalesce\n");
 	exit(2);
 }
 
@@ -3045,6 +3103,8 @@ int main(int argc, char **argv)
 		run_fair();
 	else if (!strcmp(mode, "wc-errors"))
 		run_wc_errors();
+	else if (!strcmp(mode, "ack-coalesce"))
+		run_ack_coalesce();
 	else
 		usage();
 	if (failures)
