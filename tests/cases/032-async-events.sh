@@ -69,6 +69,9 @@
 #    local QP operation error on both receives (accepted for stock, shown);
 #    ours must report what the IBTA says (local protection, remote invalid
 #    request / local length, local protection);
+#  - ours: "rdma -dd res show qp" shows the driver's transport state of
+#    each QP (sq/rq indices, PSNs, packet queues, run state), for a QP
+#    held by "verbsev hold";
 #  - fence (both): a WRITE posted right after a READ, whose source the
 #    READ fills, carries the READ's bytes when it has IBV_SEND_FENCE (5
 #    rounds; unfenced rounds first as a control, shown only);
@@ -99,7 +102,7 @@ VE=$REPO/userspace/verbsev/verbsev
 OUT=$RESULTS/async-events
 mkdir -p "$OUT"
 
-tap_plan 35
+tap_plan 36
 [ -x "$VE" ] || tap_bail "$VE is not built (make userspace)"
 
 # verbsev IMPL MODE: run one check; its output is the diagnostics
@@ -163,6 +166,15 @@ for impl in stock ours; do
 			verbsev $impl rc-reset-asleep
 		tap_check "ours: an SRQ receive held by a SEND in progress is flushed when the QP goes to ERR (verbsev srq-flush)" \
 			verbsev $impl srq-flush
+		"$VE" -d rxe0 -T 120 hold >"$OUT/hold.log" 2>&1 &
+		hpid=$!
+		for _ in $(seq 1 "$(tscale 60)"); do grep -q holding "$OUT/hold.log" && break; sleep 1; done
+		rdma -dd res show qp link rxe0/1 >"$OUT/res-qp.txt" 2>&1
+		sed 's/^/#   /' "$OUT/res-qp.txt"
+		tap_check "ours: rdma -dd res show qp shows each QP's transport state (sq/rq indices, PSNs, packet queues, run state)" \
+			eval "grep -q 'sq_prod' '$OUT/res-qp.txt' && grep -q 'rq_prod' '$OUT/res-qp.txt' && grep -q 'req_psn' '$OUT/res-qp.txt' && grep -q 'req_pkts' '$OUT/res-qp.txt' && grep -q 'running' '$OUT/res-qp.txt'"
+		kill "$hpid" 2>/dev/null
+		wait "$hpid" 2>/dev/null
 		tap_check "ours: at most max_rd_atomic READs/atomics outstanding; 64 deep duplicates answered from the responder resources (verbsev rd-depth)" \
 			verbsev $impl rd-depth
 	else

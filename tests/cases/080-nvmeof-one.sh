@@ -18,6 +18,7 @@ tap_plan 18
 tap_check "load rdma_rxe ($RXE_IMPL)" rxe_load
 tap_check "rdma link add rxe0 type rxe netdev $IFACE" rxe_add rxe0 "$IFACE"
 tap_check "RoCE v2 GID for $MY_IP" wait_gid "$MY_IP"
+nvmf_qp_trace_start
 s0=$(hwc sent_pkts) r0=$(hwc rcvd_pkts) ss0=$(hwc rdma_sends) rr0=$(hwc rdma_recvs)
 tap_check "nvmet target: $NVMF_DISK namespace, rdma port $MY_IP:$NVMF_SVC listening" nvmf_target_up "$MY_IP"
 tap_check "load nvme-rdma (host)" nvmf_host_load
@@ -37,6 +38,7 @@ tap_check "hw_counters moved (packets, SEND/RECV capsules), no receive errors" \
 tap_check "nvme disconnect -n $NVMF_NQN" nvmf_disconnect
 tap_check "target torn down (configfs), nvmet-rdma nvmet $NVMF_DISK unloaded" nvmf_target_down
 tap_check "nvme-rdma nvme-fabrics nvme-core unloaded" nvmf_host_unload
+nvmf_qp_trace_stop
 tap_check "rdma link delete rxe0" rxe_del rxe0
 tap_check "$(nvmf_unload_desc)" rxe_unload
 tap_diag "$(cat "$RESULTS/nvmf-results" 2>/dev/null)"

@@ -17,6 +17,14 @@
 
 : "${NVMF_NQN:=nqn.2024-01.org.rxe-odp:nvmeof-test}"
 : "${NVMF_SVC:=4420}"
+# On a slowed kernel (TIMEOUT_SCALE > 1: the KASAN/lockdep/kmemleak kernel
+# of make check-debug) the two-guest pair moved 0.12-0.17 MiB/s (081,
+# session 11): 64 MiB took 500 s a direction, and the 16 MiB buffered
+# pass blocked fsync for minutes (hung-task reports, I/O timeouts).  That
+# tier looks for kernel reports, not volume, so it moves a quarter.
+if [ "${TIMEOUT_SCALE:-1}" -gt 1 ]; then
+	: "${NVMF_MIB:=16}" "${NVMF_BUF_MIB:=4}"
+fi
 : "${NVMF_MIB:=64}"	# size of the O_DIRECT write-then-read verify
 : "${NVMF_BUF_MIB:=16}"	# size of the buffered pass, written after it
 : "${NVMF_RAM_MIB:=128}"	# ramdisk size (>= NVMF_MIB + NVMF_BUF_MIB)
@@ -24,6 +32,18 @@
 # a TCG guest on a loaded host; a missed keep-alive there is not a driver
 # fault, so allow more (and stretch it with the case timeouts).
 : "${NVMF_KATO:=$(tscale 30)}"
+# The same for the host's I/O timeout (nvme_core io_timeout, 30 s by
+# default) and, on a slowed kernel only, the I/O queue depth.  Measured on
+# the debug kernel (081, session 11): the pair moved about 0.1 MiB/s, and
+# the buffered pass had the page cache queue up to 128 commands at once,
+# so the oldest waited for more than 30 s: I/O timeouts and reconnections
+# (after which every byte verified), not a stall.  With at most 16
+# commands in flight and the timeout stretched, a command's wait stays
+# bounded; Debian's kernel (TIMEOUT_SCALE 1) keeps both defaults.
+: "${NVMF_IO_TIMEOUT:=$(tscale 30)}"
+if [ "${TIMEOUT_SCALE:-1}" -gt 1 ]; then
+	: "${NVMF_QUEUE_SIZE:=16}"
+fi
 NVMET_CFS=/sys/kernel/config/nvmet
 # The namespace's backing device: a brd ramdisk, or, in a kernel built
 # without brd, a null_blk device that keeps what is written (memory_backed;
@@ -107,9 +127,38 @@ nvmf_backing_sum() {
 		sha256sum | cut -d' ' -f1
 }
 
+# --- diagnosis -------------------------------------------------------------------
+# nvmf_qp_trace_start / nvmf_qp_trace_stop: while the case runs, sample
+# every QP's state ("rdma -dd res show qp": on ours the transport's ring
+# indices, PSNs, packet queues and run state) every 15 s (times
+# TIMEOUT_SCALE) into $RESULTS/qp-trace.txt, with the kernel's uptime, so
+# an NVMe I/O timeout in dmesg can be matched with what each QP was doing.
+nvmf_qp_trace_start() {
+	(
+		while :; do
+			echo "== $(cut -d' ' -f1 /proc/uptime)"
+			rdma -dd res show qp 2>&1
+			sleep "$(tscale 15)"
+		done
+	) >>"$RESULTS/qp-trace.txt" 2>&1 &
+	NVMF_TRACE_PID=$!
+}
+nvmf_qp_trace_stop() {
+	[ -n "${NVMF_TRACE_PID:-}" ] || return 0
+	kill "$NVMF_TRACE_PID" 2>/dev/null
+	wait "$NVMF_TRACE_PID" 2>/dev/null
+	NVMF_TRACE_PID=
+	return 0
+}
+
 # --- host ------------------------------------------------------------------------
 # nvmf_host_load: the nvme-rdma host driver (pulls nvme-fabrics, nvme-core).
-nvmf_host_load() { modprobe nvme-rdma && [ -e /dev/nvme-fabrics ]; }
+nvmf_host_load() {
+	modprobe nvme-core io_timeout="$NVMF_IO_TIMEOUT" || return 1
+	# Loaded already (by an earlier pass): set it live.
+	echo "$NVMF_IO_TIMEOUT" >/sys/module/nvme_core/parameters/io_timeout || return 1
+	modprobe nvme-rdma && [ -e /dev/nvme-fabrics ]
+}
 
 # nvmf_discover ADDR: the discovery controller at ADDR lists $NVMF_NQN over
 # rdma.
@@ -137,7 +186,8 @@ nvmf_dev() {
 nvmf_connect() {
 	local addr=${1:?address} d n sz
 	n=$(tscale 300)
-	timeout "$(tscale 180)" nvme connect -t rdma -a "$addr" -s "$NVMF_SVC" -n "$NVMF_NQN" -k "$NVMF_KATO" ||
+	timeout "$(tscale 180)" nvme connect -t rdma -a "$addr" -s "$NVMF_SVC" -n "$NVMF_NQN" -k "$NVMF_KATO" \
+		${NVMF_QUEUE_SIZE:+--queue-size="$NVMF_QUEUE_SIZE"} ||
 		{ echo "nvme connect failed" >&2; return 1; }
 	until d=$(nvmf_dev) && [ -b "$d" ]; do
 		n=$((n - 1))

@@ -21,6 +21,7 @@ tap_check "rdma link add rxe0 type rxe netdev $IFACE" rxe_add rxe0 "$IFACE"
 tap_check "RoCE v2 GID for $MY_IP" wait_gid "$MY_IP"
 peer=$(peer_sync start "$RXE_IMPL" 300)
 tap_check "peer ready (peer runs ${peer:-nothing})" test -n "$peer"
+nvmf_qp_trace_start
 
 for t in a b; do
 	if [ "$t" = a ]; then tip=$A; else tip=$B; fi
@@ -69,6 +70,7 @@ for t in a b; do
 		rm -f "$NVMF_PAT"
 	fi
 done
+nvmf_qp_trace_stop
 tap_check "rdma link delete rxe0" rxe_del rxe0
 tap_check "$(nvmf_unload_desc)" rxe_unload
 tap_diag "$(cat "$RESULTS/nvmf-results" 2>/dev/null)"

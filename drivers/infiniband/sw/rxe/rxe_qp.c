@@ -16,6 +16,7 @@
 #include <linux/slab.h>
 #include <rdma/ib_cache.h>
 #include <rdma/ib_mad.h>
+#include <rdma/restrack.h>
 #include <rdma/uverbs_ioctl.h>
 
 #include "rxe.h"
@@ -747,7 +748,70 @@ static int rxe_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 	return err;
 }
 
+/*
+ * ib_device_ops.fill_res_qp_entry: a QP's transport state as the driver
+ * attributes of "rdma res show qp -dd", to tell a stuck QP from a slow
+ * one.  A snapshot read without the QP's locks (a wedged run must not
+ * block the dump), so values may be caught mid-change.
+ */
+static int rxe_fill_res_qp_attrs(struct sk_buff *msg, struct rxe_qp *qp)
+{
+	if (qp->sq.buf &&
+	    (rdma_nl_put_driver_u32(msg, "sq_prod", rxe_queue_prod(&qp->sq)) ||
+	     rdma_nl_put_driver_u32(msg, "sq_cons", rxe_queue_cons(&qp->sq)) ||
+	     rdma_nl_put_driver_u32(msg, "sq_next", READ_ONCE(qp->req_next))))
+		return -EMSGSIZE;
+	if (qp->rq.buf &&
+	    (rdma_nl_put_driver_u32(msg, "rq_prod", rxe_queue_prod(&qp->rq)) ||
+	     rdma_nl_put_driver_u32(msg, "rq_cons", rxe_queue_cons(&qp->rq))))
+		return -EMSGSIZE;
+	if (rdma_nl_put_driver_u32_hex(msg, "req_psn",
+				       READ_ONCE(qp->req_psn)) ||
+	    rdma_nl_put_driver_u32_hex(msg, "resp_psn",
+				       READ_ONCE(qp->resp_psn)) ||
+	    rdma_nl_put_driver_u32(msg, "retry_left",
+				   READ_ONCE(qp->retry_left)) ||
+	    rdma_nl_put_driver_u32(msg, "rnr_left", READ_ONCE(qp->rnr_left)) ||
+	    rdma_nl_put_driver_u32(msg, "req_hold", READ_ONCE(qp->req_hold)) ||
+	    rdma_nl_put_driver_u32(msg, "resp_busy",
+				   READ_ONCE(qp->resp_busy)) ||
+	    rdma_nl_put_driver_u32(msg, "req_pkts",
+				   skb_queue_len_lockless(&qp->req_pkts)) ||
+	    rdma_nl_put_driver_u32(msg, "resp_pkts",
+				   skb_queue_len_lockless(&qp->resp_pkts)) ||
+	    rdma_nl_put_driver_u32_hex(msg, "run_flags",
+				       READ_ONCE(qp->run_flags)) ||
+	    rdma_nl_put_driver_u32_hex(msg, "odp_defer",
+				       READ_ONCE(qp->odp_defer)) ||
+	    rdma_nl_put_driver_u32(msg, "timer",
+				   timer_pending(&qp->retry_timer)) ||
+	    rdma_nl_put_driver_u32(msg, "work_pending",
+				   work_pending(&qp->work)) ||
+	    rdma_nl_put_driver_u32(msg, "running",
+				   mutex_is_locked(&qp->run_mutex)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int rxe_fill_res_qp_entry(struct sk_buff *msg, struct ib_qp *ibqp)
+{
+	struct rxe_qp *qp = to_rqp(ibqp);
+	struct nlattr *table;
+
+	/* Driver attributes go in their own nested table. */
+	table = nla_nest_start(msg, RDMA_NLDEV_ATTR_DRIVER);
+	if (!table)
+		return -EMSGSIZE;
+	if (rxe_fill_res_qp_attrs(msg, qp)) {
+		nla_nest_cancel(msg, table);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(msg, table);
+	return 0;
+}
+
 const struct ib_device_ops rxe_qp_ops = {
+	.fill_res_qp_entry = rxe_fill_res_qp_entry,
 	.create_qp = rxe_create_qp,
 	.modify_qp = rxe_modify_qp,
 	.query_qp = rxe_query_qp,
