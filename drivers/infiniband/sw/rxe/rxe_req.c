@@ -587,7 +587,10 @@ static bool rxe_requester_rc(struct rxe_qp *qp)
 	}
 	if (info->flags & RXE_WRF_LOCAL)
 		return rxe_req_run_local(qp, wqe, idx);
-	/* Fence: wait until no read or atomic is outstanding. */
+	/*
+	 * Fence: wait until every earlier WQE has completed (stronger than
+	 * the IBTA's "every earlier READ and atomic").
+	 */
 	if ((wqe->wr.send_flags & IB_SEND_FENCE) && idx != qp->sq.cons &&
 	    !qp->req_off)
 		return false;

@@ -1084,6 +1084,10 @@ static bool rxe_resp_rc(struct rxe_qp *qp, struct sk_buff *skb)
 			rxe_counter_inc(rdev, RXE_CNT_DUP_REQ);
 		if (!rc)
 			return true;
+		/* No responder resources: nothing to answer a replay from. */
+		if ((flags & (RXE_OPF_READ | RXE_OPF_ATOMIC)) &&
+		    !READ_ONCE(qp->attr.max_dest_rd_atomic))
+			return true;
 		if (flags & RXE_OPF_READ) {
 			/* Reading again is harmless: replay it, if still wanted. */
 			if (rxe_resp_read_superseded(qp, skb)) {
