@@ -108,7 +108,7 @@ tap_plan 36
 # verbsev IMPL MODE: run one check; its output is the diagnostics
 verbsev() {
 	local log=$OUT/$1-$2.log rc
-	timeout "$(tscale 120)" "$VE" -d rxe0 -t 30 "$2" >"$log" 2>&1
+	timeout "$(tscale 240)" "$VE" -d rxe0 -t "$(tscale 30)" "$2" >"$log" 2>&1
 	rc=$?
 	cat "$log"
 	[ $rc = 0 ] && grep -qx 'verbsev: PASS' "$log"
@@ -143,6 +143,12 @@ for impl in stock ours; do
 	if [ $impl = ours ]; then
 		tap_check "ours: a QP with one WRITE is not starved by three streaming QPs, nor are they by each other (verbsev fair)" \
 			verbsev $impl fair
+	elif [ "${TIMEOUT_SCALE:-1}" -gt 1 ]; then
+		# On the debug kernel stock's tasklet soft-locked a CPU for 22 s
+		# running one stream's backlog (session 11): a stock failure
+		# that would fail this case, and stock is only shown here.
+		: >"$OUT/stock-fair.log"
+		tap_diag "stock: verbsev fair skipped on a slowed kernel (stock's tasklet soft-locks running one stream)"
 	else
 		verbsev $impl fair >/dev/null
 		tap_diag "stock: verbsev fair: $(tail -n 1 "$OUT/stock-fair.log") (not asserted: stock 6.1 runs one QP's whole backlog before the next)"
