@@ -2584,12 +2584,12 @@ static int li_write(struct rd_pair *p, uint32_t rkey, size_t off,
 	return wc.status;
 }
 
-/* b posts a receive for one 64-byte SEND into its buffer at 512. */
-static void li_recv(struct rd_pair *p)
+/* b posts one receive (wr_id 600) of @len bytes at its buffer's 512. */
+static void pair_recv(struct rd_pair *p, uint32_t len, uint32_t lkey)
 {
-	struct ibv_sge rs = { .addr = (uintptr_t)p->buf_b + 512, .length = 64,
-			      .lkey = p->mr_b->lkey };
-	struct ibv_recv_wr rw = { .wr_id = 900, .sg_list = &rs, .num_sge = 1 };
+	struct ibv_sge rs = { .addr = (uintptr_t)p->buf_b + 512, .length = len,
+			      .lkey = lkey };
+	struct ibv_recv_wr rw = { .wr_id = 600, .sg_list = &rs, .num_sge = 1 };
 	struct ibv_recv_wr *bad;
 
 	if (ibv_post_recv(p->b, &rw, &bad))
@@ -2626,7 +2626,7 @@ static int run_local_inv(void)
 	memcpy(p.buf_a, &rkey, 4);
 
 	/* BIND_MW, then a SEND that tells b the new R_Key. */
-	li_recv(&p);
+	pair_recv(&p, 64, p.mr_b->lkey);
 	memset(w, 0, sizeof(w));
 	w[0].wr_id = 1;
 	w[0].next = &w[1];
@@ -2657,7 +2657,7 @@ static int run_local_inv(void)
 	      st < 0 ? "no completion" : ibv_wc_status_str(st));
 
 	/* A long WRITE, LOCAL_INV, SEND: in order; then the key is dead. */
-	li_recv(&p);
+	pair_recv(&p, 64, p.mr_b->lkey);
 	fill_pat(p.buf_a + FN_SRC, FN_LEN, 32);
 	ws.addr = (uintptr_t)p.buf_a + FN_SRC;
 	ws.lkey = p.mr_a->lkey;
@@ -2882,18 +2882,6 @@ static int we_post(struct rd_pair *p, struct ibv_send_wr *w)
 	return wc.status;
 }
 
-/* b posts one receive of @len bytes at its buffer's 512, key @lkey. */
-static void we_recv(struct rd_pair *p, uint32_t len, uint32_t lkey)
-{
-	struct ibv_sge rs = { .addr = (uintptr_t)p->buf_b + 512, .length = len,
-			      .lkey = lkey };
-	struct ibv_recv_wr rw = { .wr_id = 600, .sg_list = &rs, .num_sge = 1 };
-	struct ibv_recv_wr *bad;
-
-	if (ibv_post_recv(p->b, &rw, &bad))
-		die("ibv_post_recv: %s", strerror(errno));
-}
-
 /* An lkey/rkey that named an MR of the pair's PD and no longer does. */
 static struct ibv_mr *we_dead_mr(struct rd_pair *p)
 {
@@ -2945,7 +2933,7 @@ static int run_wc_errors(void)
 					  .num_sge = 1, .opcode = IBV_WR_SEND,
 					  .send_flags = IBV_SEND_SIGNALED };
 		if (i <= 2)
-			we_recv(&p, 64, i == 2 ? key : p.mr_b->lkey);
+			pair_recv(&p, 64, i == 2 ? key : p.mr_b->lkey);
 		if (i == 3) {
 			/* An rkey of b's PD that is gone. */
 			key = dead->rkey;

@@ -277,16 +277,21 @@ int rxe_odp_atomic64(struct rxe_mr *mr, u64 iova, bool cmp_swap, u64 compare,
 		     u64 swap_add, u64 *orig)
 {
 	u64 va = mr->odp_va + (iova - mr->iova);
+	int err;
 
-	/* Defence in depth, as in rxe_mr_atomic64(). */
-	if (va & 7)
-		return -EINVAL;
 	if (rxe_odp_inject_transient(true))
 		return -EAGAIN;
-	return rxe_odp_err(odpc_region_atomic64(mr->odp, va,
-						cmp_swap ? ODPC_ATOMIC_CMP_SWAP :
-							   ODPC_ATOMIC_FETCH_ADD,
-						compare, swap_add, orig));
+	err = odpc_region_atomic64(mr->odp, va,
+				   cmp_swap ? ODPC_ATOMIC_CMP_SWAP :
+					      ODPC_ATOMIC_FETCH_ADD,
+				   compare, swap_add, orig);
+	/*
+	 * The core refuses a misaligned @va (defence in depth, see
+	 * rxe_mr_atomic64()); the op and flags are always valid here.
+	 */
+	if (err == -EINVAL)
+		return -EINVAL;
+	return rxe_odp_err(err);
 }
 
 /*

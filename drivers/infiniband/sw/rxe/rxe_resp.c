@@ -832,6 +832,19 @@ static void rxe_resp_wqe_error(struct rxe_qp *qp, struct sk_buff *skb,
 }
 
 /*
+ * Responder resources: a QP that offers none (max_dest_rd_atomic 0) takes
+ * no READ or atomic: a new one is NAKed invalid request, as stock rxe does,
+ * and a duplicate is dropped.  Otherwise their number only sizes the
+ * requester's depth (it may not exceed ours); duplicate atomics are
+ * answered from RXE_ATOMIC_RES.
+ */
+static bool rxe_resp_no_resources(struct rxe_qp *qp, u32 flags)
+{
+	return (flags & (RXE_OPF_READ | RXE_OPF_ATOMIC)) &&
+	       !READ_ONCE(qp->attr.max_dest_rd_atomic);
+}
+
+/*
  * Execute an in-order request.  Return 0, a NAK syndrome, or -EAGAIN when
  * on-demand-paged memory could not be reached for now: then the responder
  * state is as if the packet had not arrived (a SEND's first packet keeps
@@ -852,14 +865,7 @@ static int rxe_resp_execute(struct rxe_qp *qp, struct sk_buff *skb,
 	int err;
 
 	*npsn = 1;
-	/*
-	 * Responder resources: a QP that offers none (max_dest_rd_atomic 0)
-	 * answers a READ or atomic with an invalid request NAK, as stock rxe.
-	 * Otherwise their number only sizes the requester's depth (it may
-	 * not exceed ours); duplicates are answered from RXE_ATOMIC_RES.
-	 */
-	if ((flags & (RXE_OPF_READ | RXE_OPF_ATOMIC)) &&
-	    !READ_ONCE(qp->attr.max_dest_rd_atomic))
+	if (rxe_resp_no_resources(qp, flags))
 		return RXE_AETH_NAK_INV_REQ;
 	if (flags & RXE_OPF_READ)
 		return rxe_resp_read(qp, skb, npsn);
@@ -1084,9 +1090,8 @@ static bool rxe_resp_rc(struct rxe_qp *qp, struct sk_buff *skb)
 			rxe_counter_inc(rdev, RXE_CNT_DUP_REQ);
 		if (!rc)
 			return true;
-		/* No responder resources: nothing to answer a replay from. */
-		if ((flags & (RXE_OPF_READ | RXE_OPF_ATOMIC)) &&
-		    !READ_ONCE(qp->attr.max_dest_rd_atomic))
+		/* Nothing to answer a replay from. */
+		if (rxe_resp_no_resources(qp, flags))
 			return true;
 		if (flags & RXE_OPF_READ) {
 			/* Reading again is harmless: replay it, if still wanted. */
