@@ -14,6 +14,23 @@ link_local() {
 
 # hwc NAME: one of rxe0's hw_counters (0 if absent).
 hwc() { cat "$RXE_PORT_SYSFS/hw_counters/$1" 2>/dev/null || echo 0; }
+# hwc_rx_errors: the sum of rxe0's receive-error hw_counters (bad header,
+# ICRC, DGID, key; packets to no QP).  Packets to no QP are left out when a
+# perftest try was abandoned and run again (a NAME-2 log exists): the side
+# that gave up destroyed its QP while its peer still had packets for it in
+# flight, which is what that counter is for; a line on stderr says so.
+hwc_rx_errors() {
+	local sum noqp retried
+	sum=$(($(hwc rcvd_bad_hdr) + $(hwc rcvd_bad_icrc) + $(hwc rcvd_bad_dgid) + $(hwc rcvd_bad_key)))
+	noqp=$(hwc rcvd_no_qp)
+	retried=$(ls "$RESULTS"/*-2.*.log 2>/dev/null | head -n 1)
+	if [ -n "$retried" ]; then
+		echo "rcvd_no_qp $noqp not counted: a perftest try was abandoned (${retried##*/})" >&2
+		echo "$sum"
+	else
+		echo $((sum + noqp))
+	fi
+}
 # hwc_all: every non-zero hw_counter on one line.
 hwc_all() {
 	local c v
