@@ -21,7 +21,10 @@
 #   6 wrong transport class for the QP, wrong QP state -> rcvd_bad_state;
 #     wrong Q_Key, foreign P_Key -> rcvd_bad_key
 #   7 SEND far ahead of b's PSN -> out_of_seq_request, one sequence NAK;
-#     behind -> duplicate_request, re-ACKed, nothing delivered
+#     behind -> duplicate_request, re-ACKed, nothing delivered; ACK, NAKs,
+#     ATOMIC ACK, READ response to a for PSNs a never sent while its SEND
+#     is outstanding (lost by the fault injection) -> rcvd_unsent_psn,
+#     the SEND not completed until its resend lands
 #   8 WRITE with an R_Key that does not exist -> NAK remote access (seen on
 #     a WRITE of a's that our transmit fault injection lost), b in ERR,
 #     nothing written; reset and reconnect
@@ -58,7 +61,7 @@ TITLES=(""
 	"bad ICRC: rcvd_bad_icrc"
 	"QPNs that do not exist: rcvd_no_qp"
 	"wrong transport class or QP state: rcvd_bad_state; bad Q_Key/P_Key: rcvd_bad_key"
-	"SEND far ahead (out_of_seq_request, one NAK) and behind (duplicate_request, nothing delivered)"
+	"SEND far ahead (out_of_seq_request, one NAK) and behind (duplicate_request, nothing delivered); responses for unsent PSNs dropped (rcvd_unsent_psn)"
 	"WRITE with a dead R_Key: NAK remote access, b in ERR, nothing written"
 	"READ of 0x80000001 bytes (64 KiB MR; 2 GiB ODP MR, in order and duplicate): NAK invalid request, never streamed"
 	"from another source address: SEND to b, NAK and ACK to a dropped (rcvd_bad_addr)"

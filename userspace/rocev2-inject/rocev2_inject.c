@@ -59,10 +59,14 @@
  *     a response to one in RTR): rcvd_bad_state +N; a wrong Q_Key to the
  *     UD QP and a foreign P_Key to b: rcvd_bad_key +N.
  *  7  RC SEND_ONLY to b far ahead of its expected PSN: out_of_seq_request
- *     +3, one PSN sequence NAK (a's rcvd_seq_err +1), b stays in RTS;
- *     far behind (and just behind): duplicate_request +4, re-ACKed, nothing
- *     delivered: the receive posted before is the one the next real SEND
- *     lands in.
+ *     +3, one PSN sequence NAK, b stays in RTS (the NAK asks a for a PSN
+ *     it has not sent: a drops it, rcvd_unsent_psn +1; stock counts
+ *     rcvd_seq_err); far behind (and just behind): duplicate_request +4,
+ *     re-ACKed, nothing delivered: the receive posted before is the one the
+ *     next real SEND lands in.  Then, while a SEND of a is outstanding (its
+ *     request lost by the fault injection), ACKs, NAKs, an ATOMIC ACK and a
+ *     READ response to a for PSNs a never sent: rcvd_unsent_psn +6, the
+ *     SEND completes only after its resend reached b.
  *  8  RC RDMA WRITE ONLY at b's expected PSN naming an R_Key that does not
  *     exist: b NAKs remote access and goes to ERR, no byte written
  *     anywhere.  With the driver's transmit fault injection (<debugfs>/
@@ -149,7 +153,9 @@
 #define OP_RC_WRITE_ONLY	0x0a
 #define OP_RC_WRITE_ONLY_IMM	0x0b
 #define OP_RC_READ_REQ		0x0c
+#define OP_RC_READ_RESP_ONLY	0x10
 #define OP_RC_ACK		0x11
+#define OP_RC_ATOMIC_ACK	0x12
 #define OP_RC_CMP_SWAP		0x13
 #define OP_UC_SEND_ONLY		0x24
 #define OP_UC_WRITE_ONLY	0x2a
@@ -157,9 +163,11 @@
 #define OP_UD_SEND_ONLY_IMM	0x65
 
 #define SYN_ACK			0x1f
+#define SYN_NAK_PSN_SEQ		0x60
 #define SYN_NAK_REM_ACCESS	0x62
 
 #define RXE_DBG		"/sys/kernel/debug/rdma_rxe"
+#define NR(a)		(sizeof(a) / sizeof((a)[0]))
 
 static const char *dev_name;
 static struct in_addr my_addr, spoof_addr;
@@ -717,7 +725,7 @@ enum {
 	C_QFULL, C_BAD_ADDR, C_RCVD,
 	C_NRX,
 	/* Others we watch. */
-	C_SENT = C_NRX, C_OOS, C_DUP, C_SEQERR,
+	C_SENT = C_NRX, C_OOS, C_DUP, C_SEQERR, C_UNSENT,
 	NCNT,
 };
 
@@ -735,6 +743,7 @@ static const char *const cnt_name[NCNT] = {
 	[C_OOS] = "out_of_seq_request",
 	[C_DUP] = "duplicate_request",
 	[C_SEQERR] = "rcvd_seq_err",
+	[C_UNSENT] = "rcvd_unsent_psn",
 };
 
 struct snap {
@@ -1778,6 +1787,8 @@ static void g_class(void)
 	send_check("after them", rid);
 }
 
+static void psn_unsent(void);
+
 static void g_psn(void)
 {
 	static const uint32_t ahead[] = { 0x10, 0x1000, 0x7ffff0 };
@@ -1798,10 +1809,17 @@ static void g_psn(void)
 		seal(&k, &me);
 		inject(&me, &k);
 	}
+	/*
+	 * The NAK asks a for PSN R.psn_ab, which a has not sent yet: ours
+	 * drops it as a response to nothing sent, stock counts a sequence
+	 * error (and has nothing to resend).
+	 */
 	expect(&s0, "3 SENDs to b 0x10, 0x1000, 0x7ffff0 PSNs ahead of the "
-	       "expected one: out of sequence, one sequence NAK to a",
+	       "expected one: out of sequence, one sequence NAK to a (for a "
+	       "PSN a has not sent)",
 	       (struct want[]){ { C_RCVD, 3 + 1 }, { C_OOS, 3 }, { C_SENT, 1 },
-				{ C_SEQERR, 1 }, END });
+				{ s0.v[C_UNSENT] >= 0 ? C_UNSENT : C_SEQERR, 1 },
+				END });
 	n = quiet(R.cq_b, &wc, 200);
 	check(n == 0, "nothing delivered to b (%d completions%s%s)", n,
 	      n ? ": " : "", n ? wc_str(&wc) : "");
@@ -1831,6 +1849,9 @@ static void g_psn(void)
 	      n ? ": " : "", n ? wc_str(&wc) : "");
 	state_is(R.b, IBV_QPS_RTS, "after them");
 	send_check("after them (in the receive posted before them)", rid);
+	if (group_fail)
+		pair_reconnect("after a failed check");
+	psn_unsent();
 }
 
 /*
@@ -1856,6 +1877,100 @@ static bool victim(enum ibv_wr_opcode op, int bth_op, uint32_t len,
 		   dropped()))
 		die("the transmit fault injection did not lose the packet");
 	return true;
+}
+
+/*
+ * a's SEND victim (PSN @psn, b's receive @rid posted for it) got responses
+ * that must not complete it: it is still outstanding, and a's resend after
+ * its ACK timeout lands at b and completes on a.
+ */
+static void victim_resent(uint64_t rid, uint32_t psn, const char *what)
+{
+	struct ibv_wc wc;
+	bool got;
+	int n;
+
+	n = quiet(R.cq_a, &wc, 300);
+	knob_off();
+	if (!check(n == 0, "a's SEND at that PSN is still outstanding (%d "
+		   "completions%s%s)", n, n ? ": " : "", n ? wc_str(&wc) : "") ||
+	    !state_is(R.a, IBV_QPS_RTS, what))
+		return;
+	/* a resends after its ACK timeout (0.54 s). */
+	got = poll_one(R.cq_b, &wc, wait_secs);
+	check(got && wc.status == IBV_WC_SUCCESS && wc.wr_id == rid &&
+	      wc.byte_len == SEND_LEN &&
+	      !memcmp(recv_slot(rid), R.buf_a + A_SEND, SEND_LEN),
+	      "a's SEND, resent, lands in b's receive %#" PRIx64
+	      ", payload compared (%s)", rid, got ? wc_str(&wc) : "no completion");
+	got = poll_one(R.cq_a, &wc, wait_secs);
+	check(got && wc.status == IBV_WC_SUCCESS && (wc.wr_id & 0xff) == 0xaa,
+	      "and completes successfully on a (%s)",
+	      got ? wc_str(&wc) : "no completion");
+	R.psn_ab = (psn + 1) & PSN_MASK;
+	healthy(what);
+}
+
+/*
+ * Group 7, last part: responses to a for PSNs a never sent, while a's SEND
+ * at R.psn_ab is outstanding (its request lost).  The first of them is for
+ * the very next PSN.  An ACK there would retire the SEND although b never
+ * got it; each is dropped and counted in rcvd_unsent_psn.  Without the
+ * transmit fault injection (stock) nothing is outstanding.
+ */
+static void psn_unsent(void)
+{
+	static const struct {
+		uint8_t op, syn;
+		uint32_t ahead;
+		const char *name;
+	} r[] = {
+		{ OP_RC_ACK, SYN_ACK, 1, "ACK" },
+		{ OP_RC_ACK, SYN_ACK, 0x10, "ACK" },
+		{ OP_RC_ACK, SYN_NAK_REM_ACCESS, 0x1000, "NAK remote access" },
+		{ OP_RC_ACK, SYN_NAK_PSN_SEQ, 0x7ffff0, "NAK PSN sequence" },
+		{ OP_RC_ATOMIC_ACK, SYN_ACK, 2, "ATOMIC ACK" },
+		{ OP_RC_READ_RESP_ONLY, SYN_ACK, 3, "READ RESPONSE ONLY" },
+	};
+	uint8_t ext[12], pay[64];
+	char what[600];
+	struct snap s0;
+	struct pk k;
+	uint64_t rid;
+	uint32_t psn;
+	size_t i, o = 0, el;
+	bool v;
+
+	rid = post_recv_b();
+	fill_pat(R.buf_a + A_SEND, SEND_LEN, 11);
+	v = victim(IBV_WR_SEND, OP_RC_SEND_ONLY, SEND_LEN, A_SEND);
+	psn = R.psn_ab;
+	memset(pay, 0x5a, sizeof(pay));
+	snap(&s0);
+	for (i = 0; i < NR(r); i++) {
+		el = aeth(ext, r[i].syn, 1);
+		if (r[i].op == OP_RC_ATOMIC_ACK) {
+			memset(ext + el, 0x77, 8);
+			el += 8;
+		}
+		pk_msg(&k, r[i].op, R.a->qp_num, (psn + r[i].ahead) & PSN_MASK,
+		       false, ext, el, pay,
+		       r[i].op == OP_RC_READ_RESP_ONLY ? sizeof(pay) : 0);
+		seal(&k, &me);
+		inject(&me, &k);
+		o += snprintf(what + o, sizeof(what) - o, "%s%s +%#x",
+			      i ? ", " : "", r[i].name, r[i].ahead);
+	}
+	snprintf(what + o, sizeof(what) - o, " PSNs after a's %s 0x%06x: "
+		 "dropped, counted", v ? "lost SEND at" : "next PSN", psn);
+	expect(&s0, what, (struct want[]){ { C_RCVD, NR(r) },
+				{ C_UNSENT, NR(r) }, END });
+	if (!v) {
+		state_is(R.a, IBV_QPS_RTS, "after them");
+		send_check("after them", rid);
+		return;
+	}
+	victim_resent(rid, psn, "after them");
 }
 
 /* a's victim WQE completes with @want (a NAK reached it); a in ERR. */
@@ -2090,13 +2205,11 @@ static void spoof_resp(uint8_t syn, const char *name)
 {
 	uint8_t ext[4];
 	char what[200];
-	struct ibv_wc wc;
 	struct snap s0;
 	struct pk k;
 	uint64_t rid;
 	uint32_t psn;
 	bool v;
-	int n;
 
 	rid = post_recv_b();
 	fill_pat(R.buf_a + A_SEND, SEND_LEN, 10);
@@ -2116,30 +2229,7 @@ static void spoof_resp(uint8_t syn, const char *name)
 		send_check("after it", rid);
 		return;
 	}
-	n = quiet(R.cq_a, &wc, 300);
-	knob_off();
-	if (!check(n == 0, "a's SEND at that PSN is still outstanding (%d "
-		   "completions%s%s)", n, n ? ": " : "", n ? wc_str(&wc) : "") ||
-	    !state_is(R.a, IBV_QPS_RTS, "after it"))
-		return;
-	/* a resends after its ACK timeout (0.54 s). */
-	{
-		bool got = poll_one(R.cq_b, &wc, wait_secs);
-
-		check(got && wc.status == IBV_WC_SUCCESS && wc.wr_id == rid &&
-		      wc.byte_len == SEND_LEN &&
-		      !memcmp(recv_slot(rid), R.buf_a + A_SEND, SEND_LEN),
-		      "a's SEND, resent, lands in b's receive %#" PRIx64
-		      ", payload compared (%s)", rid,
-		      got ? wc_str(&wc) : "no completion");
-		got = poll_one(R.cq_a, &wc, wait_secs);
-		check(got && wc.status == IBV_WC_SUCCESS &&
-		      (wc.wr_id & 0xff) == 0xaa,
-		      "and completes successfully on a (%s)",
-		      got ? wc_str(&wc) : "no completion");
-	}
-	R.psn_ab = (psn + 1) & PSN_MASK;
-	healthy("after it");
+	victim_resent(rid, psn, "after it");
 }
 
 static void g_spoof(void)
@@ -2464,7 +2554,8 @@ static const struct {
 	[5] = { "destination QPs that do not exist", g_no_qp },
 	[6] = { "opcode class or QP state wrong for the QP; bad keys",
 		g_class },
-	[7] = { "RC SEND far ahead of and behind the expected PSN", g_psn },
+	[7] = { "RC SEND far ahead of and behind the expected PSN; responses "
+		"for PSNs never sent", g_psn },
 	[8] = { "RC RDMA WRITE with an R_Key that does not exist", g_bad_rkey },
 	[9] = { "RC RDMA READ longer than 2^31 bytes", g_huge_read },
 	[10] = { "RC packets from another source address", g_spoof },

@@ -74,6 +74,7 @@ enum rxe_counter {
 	RXE_CNT_RCVD_UC_DROPPED,
 	RXE_CNT_DUP_READ_SKIPPED,
 	RXE_CNT_RCVD_BAD_ADDR,
+	RXE_CNT_RCVD_UNSENT_PSN,
 	/*
 	 * On-demand paging totals of the device: live ODP MRs summed at read
 	 * time plus what deregistered ones had (see rxe_mr_odp_totals()).
@@ -314,6 +315,10 @@ struct rxe_atomic_res {
  * @req_psn: next PSN the requester sends.  Owned by the @run_mutex holder
  *	after RTS; modify_qp sets it (SQ_PSN) under @state_lock before it
  *	publishes the new state.
+ * @req_psn_end: the PSN after the newest one the requester has sent since
+ *	SQ_PSN was set (a rewind moves @req_psn back, never this).  A
+ *	response at or beyond it answers nothing that was sent: the
+ *	completer drops it.  Same rules as @req_psn, set with it.
  * @src_port: UDP source port of every packet this QP sends; written by
  *	modify_qp like @req_psn, read as a snapshot.
  *
@@ -416,6 +421,7 @@ struct rxe_qp {
 	size_t req_wqe_size;
 	size_t resp_wqe_size;
 	u32 req_psn;
+	u32 req_psn_end;
 	u16 src_port;
 
 	struct rxe_sq_meta *sq_meta;

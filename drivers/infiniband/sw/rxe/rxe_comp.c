@@ -327,6 +327,12 @@ bool rxe_completer(struct rxe_qp *qp)
 	    state < IB_QPS_RTS || state == IB_QPS_ERR)
 		goto out;
 	pkt = rxe_pkt(skb);
+	if (rxe_psn_cmp(pkt->psn, qp->req_psn_end) >= 0) {
+		/* A response to nothing we sent: it must not retire WQEs. */
+		rxe_counter_inc(to_rdev(qp->ibqp.device),
+				RXE_CNT_RCVD_UNSENT_PSN);
+		goto out;
+	}
 	kind = pkt->opcode & RXE_OP_KIND_MASK;
 	if (rxe_op_flags(pkt->opcode) & RXE_OPF_AETH) {
 		syn = rxe_aeth_syn(skb->data +

@@ -40,6 +40,8 @@ static const struct rdma_stat_desc rxe_counter_descs[RXE_NUM_COUNTERS] = {
 	[RXE_CNT_DUP_READ_SKIPPED].name = "dup_read_skipped",
 	/* Ours: RC/UC packets not from the QP's peer address (dropped). */
 	[RXE_CNT_RCVD_BAD_ADDR].name = "rcvd_bad_addr",
+	/* Ours: RC responses for PSNs the requester never sent (dropped). */
+	[RXE_CNT_RCVD_UNSENT_PSN].name = "rcvd_unsent_psn",
 	/* Ours: on-demand paging (rxe_odp.c, rxe_task.c). */
 	[RXE_CNT_ODP_PAGE_FAULTS].name = "odp_page_faults",
 	[RXE_CNT_ODP_PAGE_INVALIDATIONS].name = "odp_page_invalidations",

@@ -483,6 +483,8 @@ static enum ib_wc_status rxe_req_rc_packet(struct rxe_qp *qp,
 	if (first && !off)
 		qp->sq_meta[idx].first_psn = qp->req_psn;
 	qp->req_psn = rxe_psn_add(qp->req_psn, npsn);
+	if (rxe_psn_cmp(qp->req_psn, qp->req_psn_end) > 0)
+		qp->req_psn_end = qp->req_psn;
 	if (last) {
 		qp->sq_meta[idx].last_psn = rxe_psn_add(qp->req_psn,
 							RXE_PSN_MASK);

@@ -133,6 +133,7 @@ static void rxe_qp_reset_transport(struct rxe_qp *qp)
 	clear_bit(RXE_DEFER_COMP, &qp->odp_defer);
 	spin_lock_irqsave(&qp->state_lock, flags);
 	WRITE_ONCE(qp->req_psn, qp->attr.sq_psn & RXE_PSN_MASK);
+	qp->req_psn_end = qp->req_psn;
 	WRITE_ONCE(qp->resp_psn, qp->attr.rq_psn & RXE_PSN_MASK);
 	WRITE_ONCE(qp->retry_left, qp->attr.retry_cnt);
 	WRITE_ONCE(qp->rnr_left, qp->attr.rnr_retry);
@@ -488,8 +489,10 @@ void rxe_qp_task_attr(struct rxe_qp *qp, const struct ib_qp_attr *attr,
 	u32 qpn = qp->ibqp.qp_num;
 
 	lockdep_assert_held(&qp->state_lock);
-	if (mask & IB_QP_SQ_PSN)
+	if (mask & IB_QP_SQ_PSN) {
 		WRITE_ONCE(qp->req_psn, attr->sq_psn & RXE_PSN_MASK);
+		qp->req_psn_end = qp->req_psn;
+	}
 	if (cur == IB_QPS_RESET && next != IB_QPS_RESET)
 		/* Stock's choice, so captures look alike. */
 		WRITE_ONCE(qp->src_port,
