@@ -66,7 +66,9 @@
  *     next real SEND lands in.  Then, while a SEND of a is outstanding (its
  *     request lost by the fault injection), ACKs, NAKs, an ATOMIC ACK and a
  *     READ response to a for PSNs a never sent: rcvd_unsent_psn +6, the
- *     SEND completes only after its resend reached b.
+ *     SEND completes only after its resend reached b.  Last, with
+ *     retry_cnt 2, three sequence NAKs for that outstanding SEND: the
+ *     third finds no retry left (IBV_WC_RETRY_EXC_ERR, a in ERR).
  *  8  RC RDMA WRITE ONLY at b's expected PSN naming an R_Key that does not
  *     exist: b NAKs remote access and goes to ERR, no byte written
  *     anywhere.  With the driver's transmit fault injection (<debugfs>/
@@ -725,7 +727,7 @@ enum {
 	C_QFULL, C_BAD_ADDR, C_RCVD,
 	C_NRX,
 	/* Others we watch. */
-	C_SENT = C_NRX, C_OOS, C_DUP, C_SEQERR, C_UNSENT,
+	C_SENT = C_NRX, C_OOS, C_DUP, C_SEQERR, C_UNSENT, C_RETRYX,
 	NCNT,
 };
 
@@ -744,6 +746,7 @@ static const char *const cnt_name[NCNT] = {
 	[C_DUP] = "duplicate_request",
 	[C_SEQERR] = "rcvd_seq_err",
 	[C_UNSENT] = "rcvd_unsent_psn",
+	[C_RETRYX] = "retry_exceeded_err",
 };
 
 struct snap {
@@ -918,6 +921,7 @@ struct rig {
 	uint32_t psn_ba;
 	unsigned int seq;	/* work request ids */
 	unsigned int slot;	/* next receive slot of b */
+	uint8_t retry_cnt;	/* of both QPs from the next connect; 0: 7 */
 };
 
 static struct rig R;
@@ -1071,15 +1075,15 @@ static void qp_rtr(struct ibv_qp *qp, uint32_t dqpn, uint32_t rq_psn)
 
 /*
  * ACK timeout 17 (0.54 s): a SEND lost on purpose is resent soon after the
- * knob is off, and not before a forged packet had its chance.  Retries 7:
- * for ever.
+ * knob is off, and not before a forged packet had its chance.  Retries 7
+ * (for ever) unless R.retry_cnt says otherwise.
  */
 static void qp_rts(struct ibv_qp *qp, uint32_t sq_psn)
 {
 	struct ibv_qp_attr a = {
 		.qp_state = IBV_QPS_RTS,
 		.timeout = 17,
-		.retry_cnt = 7,
+		.retry_cnt = R.retry_cnt ? R.retry_cnt : 7,
 		.rnr_retry = 7,
 		.sq_psn = sq_psn,
 		.max_rd_atomic = 4,
@@ -1788,6 +1792,7 @@ static void g_class(void)
 }
 
 static void psn_unsent(void);
+static void psn_seq_retries(void);
 
 static void g_psn(void)
 {
@@ -1852,6 +1857,7 @@ static void g_psn(void)
 	if (group_fail)
 		pair_reconnect("after a failed check");
 	psn_unsent();
+	psn_seq_retries();
 }
 
 /*
@@ -1971,6 +1977,62 @@ static void psn_unsent(void)
 		return;
 	}
 	victim_resent(rid, psn, "after them");
+}
+
+/*
+ * Group 7, end: a PSN sequence NAK costs a retry, as a timeout does.  With
+ * retry_cnt 2 and a's SEND outstanding (its request and every resend lost
+ * by the fault injection), three sequence NAKs for its PSN: the first two
+ * are resent (and lost), the third finds no retry left and completes the
+ * SEND with a retry-exceeded error, a to ERR.  Ours only (the knob).
+ */
+static void psn_seq_retries(void)
+{
+	struct ibv_wc wc;
+	struct snap s0;
+	uint8_t ext[4];
+	struct pk k;
+	long d0;
+	uint32_t psn;
+	bool got;
+	int i;
+
+	if (!knob) {
+		skip("sequence NAKs against retry_cnt need the transmit fault "
+		     "injection");
+		return;
+	}
+	R.retry_cnt = 2;
+	pair_reconnect("with retry_cnt 2");
+	fill_pat(R.buf_a + A_SEND, SEND_LEN, 12);
+	victim(IBV_WR_SEND, OP_RC_SEND_ONLY, SEND_LEN, A_SEND);
+	psn = R.psn_ab;
+	d0 = dropped();
+	snap(&s0);
+	for (i = 0; i < 3; i++) {
+		pk_msg(&k, OP_RC_ACK, R.a->qp_num, psn, false, ext,
+		       aeth(ext, SYN_NAK_PSN_SEQ, 0), NULL, 0);
+		seal(&k, &me);
+		inject(&me, &k);
+	}
+	expect(&s0, "3 sequence NAKs to a for its lost SEND at its PSN, "
+	       "retry_cnt 2: the third exceeds the retries",
+	       (struct want[]){ { C_RCVD, 3 }, { C_SEQERR, 3 },
+				{ C_RETRYX, 1 }, END });
+	got = poll_one(R.cq_a, &wc, wait_secs);
+	check(got && wc.status == IBV_WC_RETRY_EXC_ERR &&
+	      (wc.wr_id & 0xff) == 0xaa,
+	      "a's SEND completes with a retry-exceeded error (%s)",
+	      got ? wc_str(&wc) : "no completion");
+	/* Two NAKs handled before the requester ran share one resend. */
+	check(dropped() - d0 >= 1 && dropped() - d0 <= 2, "the first two NAKs "
+	      "had it resent (and lost): xmit_dropped %+ld (want +1 or +2)",
+	      dropped() - d0);
+	state_is(R.a, IBV_QPS_ERR, "after the third NAK");
+	knob_off();
+	R.retry_cnt = 0;
+	pair_reconnect("for the next group");
+	healthy("connected again");
 }
 
 /* a's victim WQE completes with @want (a NAK reached it); a in ERR. */

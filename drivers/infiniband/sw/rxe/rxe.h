@@ -688,6 +688,7 @@ bool rxe_comp_rd_tracks(struct rxe_qp *qp, u32 idx);
 void rxe_req_complete(struct rxe_qp *qp, u32 idx,
 		      const struct rxe_send_wqe *wqe, enum ib_wc_status status);
 void rxe_req_rewind(struct rxe_qp *qp, u32 psn);
+bool rxe_req_use_retry(struct rxe_qp *qp);
 void rxe_req_arm_timer(struct rxe_qp *qp);
 u32 rxe_qp_mtu(struct rxe_qp *qp);
 int rxe_qp_av(struct rxe_qp *qp, struct rxe_av *av);

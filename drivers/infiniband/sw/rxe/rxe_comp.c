@@ -284,7 +284,8 @@ static void rxe_comp_nak(struct rxe_qp *qp, u32 psn, u8 syn)
 	if (syn == RXE_AETH_NAK_PSN_SEQ) {
 		rxe_counter_inc(rdev, RXE_CNT_RCV_SEQ_ERR);
 		rxe_comp_ack_upto(qp, psn, false);
-		rxe_req_rewind(qp, psn);
+		if (rxe_req_use_retry(qp))
+			rxe_req_rewind(qp, psn);
 		return;
 	}
 	rxe_comp_ack_upto(qp, psn, false);

@@ -340,11 +340,44 @@ void rxe_req_arm_timer(struct rxe_qp *qp)
 			  jiffies + max_t(unsigned long, 1, nsecs_to_jiffies(ns)));
 }
 
+/**
+ * rxe_req_use_retry() - charge a resend to the QP's retry count
+ * @qp: the RC QP (its transport runs here: qp->run_mutex held)
+ *
+ * A retransmission timeout and a PSN sequence NAK each cost one of the
+ * attr.retry_cnt retries (7: no limit, as on stock); an acknowledge that
+ * retires a WQE restores them (rxe_comp_alive()).  With none left the
+ * oldest WQE completes with IB_WC_RETRY_EXC_ERR and the QP goes to ERR.
+ *
+ * Return: true if the resend may go ahead; false if nothing was in flight
+ * or no retry was left.
+ */
+bool rxe_req_use_retry(struct rxe_qp *qp)
+{
+	u32 cons = qp->sq.cons;
+	unsigned long flags;
+
+	if (!rxe_sq_in_flight(qp, cons) && !qp->req_off)
+		return false;
+	if (qp->retry_left) {
+		if (qp->retry_left != 7)
+			qp->retry_left--;
+		return true;
+	}
+	/* Under the lock, as every copy-out (a flush may free it). */
+	spin_lock_irqsave(&qp->sq_lock, flags);
+	memcpy(qp->req_wqe, rxe_queue_slot(&qp->sq, cons), qp->req_wqe_size);
+	spin_unlock_irqrestore(&qp->sq_lock, flags);
+	rxe_counter_inc(to_rdev(qp->ibqp.device), RXE_CNT_RETRY_EXCEEDED);
+	rxe_req_complete(qp, cons, qp->req_wqe, IB_WC_RETRY_EXC_ERR);
+	rxe_qp_set_error(qp);
+	return false;
+}
+
 /* A retransmission timeout: rewind to the oldest unacknowledged PSN. */
 static void rxe_req_timeout(struct rxe_qp *qp)
 {
 	u32 cons = qp->sq.cons, psn;
-	unsigned long flags;
 
 	if (qp->req_hold) {
 		/* RNR back-off over: resend what was refused. */
@@ -353,22 +386,8 @@ static void rxe_req_timeout(struct rxe_qp *qp)
 			rxe_req_rewind(qp, qp->sq_meta[cons].first_psn);
 		return;
 	}
-	if (!rxe_sq_in_flight(qp, cons) && !qp->req_off)
+	if (!rxe_req_use_retry(qp))
 		return;
-	if (!qp->retry_left) {
-		/* Under the lock, as every copy-out (a flush may free it). */
-		spin_lock_irqsave(&qp->sq_lock, flags);
-		memcpy(qp->req_wqe, rxe_queue_slot(&qp->sq, cons),
-		       qp->req_wqe_size);
-		spin_unlock_irqrestore(&qp->sq_lock, flags);
-		rxe_counter_inc(to_rdev(qp->ibqp.device),
-				RXE_CNT_RETRY_EXCEEDED);
-		rxe_req_complete(qp, cons, qp->req_wqe, IB_WC_RETRY_EXC_ERR);
-		rxe_qp_set_error(qp);
-		return;
-	}
-	if (qp->retry_left != 7)
-		qp->retry_left--;
 	rxe_counter_inc(to_rdev(qp->ibqp.device), RXE_CNT_COMP_RETRY);
 	if (rxe_sq_in_flight(qp, cons)) {
 		psn = qp->sq_meta[cons].first_psn;
