@@ -779,17 +779,23 @@ static bool write_num(const char *path, long v)
 	return fclose(f) == 0;
 }
 
-static void snap(struct snap *s)
+/* One of the device's hw_counters; -1 if it has none of that name. */
+static long counter(const char *name)
 {
 	char path[256];
+
+	snprintf(path, sizeof(path),
+		 "/sys/class/infiniband/%s/ports/1/hw_counters/%s", dev_name,
+		 name);
+	return read_num(path);
+}
+
+static void snap(struct snap *s)
+{
 	int i;
 
-	for (i = 0; i < NCNT; i++) {
-		snprintf(path, sizeof(path),
-			 "/sys/class/infiniband/%s/ports/1/hw_counters/%s",
-			 dev_name, cnt_name[i]);
-		s->v[i] = read_num(path);
-	}
+	for (i = 0; i < NCNT; i++)
+		s->v[i] = counter(cnt_name[i]);
 }
 
 struct want {
@@ -922,6 +928,7 @@ struct rig {
 	unsigned int seq;	/* work request ids */
 	unsigned int slot;	/* next receive slot of b */
 	uint8_t retry_cnt;	/* of both QPs from the next connect; 0: 7 */
+	uint8_t timeout;	/* likewise; 0: 17 */
 };
 
 static struct rig R;
@@ -1076,13 +1083,13 @@ static void qp_rtr(struct ibv_qp *qp, uint32_t dqpn, uint32_t rq_psn)
 /*
  * ACK timeout 17 (0.54 s): a SEND lost on purpose is resent soon after the
  * knob is off, and not before a forged packet had its chance.  Retries 7
- * (for ever) unless R.retry_cnt says otherwise.
+ * (for ever).  R.timeout and R.retry_cnt override them.
  */
 static void qp_rts(struct ibv_qp *qp, uint32_t sq_psn)
 {
 	struct ibv_qp_attr a = {
 		.qp_state = IBV_QPS_RTS,
-		.timeout = 17,
+		.timeout = R.timeout ? R.timeout : 17,
 		.retry_cnt = R.retry_cnt ? R.retry_cnt : 7,
 		.rnr_retry = 7,
 		.sq_psn = sq_psn,
@@ -1984,7 +1991,9 @@ static void psn_unsent(void)
  * retry_cnt 2 and a's SEND outstanding (its request and every resend lost
  * by the fault injection), three sequence NAKs for its PSN: the first two
  * are resent (and lost), the third finds no retry left and completes the
- * SEND with a retry-exceeded error, a to ERR.  Ours only (the knob).
+ * SEND with a retry-exceeded error, a to ERR.  The ACK timeout is 4.3 s
+ * here, so that no timeout (completer_retry_err) uses up the retries
+ * instead.  Ours only (the knob).
  */
 static void psn_seq_retries(void)
 {
@@ -1992,7 +2001,7 @@ static void psn_seq_retries(void)
 	struct snap s0;
 	uint8_t ext[4];
 	struct pk k;
-	long d0;
+	long d0, t0;
 	uint32_t psn;
 	bool got;
 	int i;
@@ -2003,11 +2012,13 @@ static void psn_seq_retries(void)
 		return;
 	}
 	R.retry_cnt = 2;
-	pair_reconnect("with retry_cnt 2");
+	R.timeout = 20;
+	pair_reconnect("with retry_cnt 2, ACK timeout 4.3 s");
 	fill_pat(R.buf_a + A_SEND, SEND_LEN, 12);
 	victim(IBV_WR_SEND, OP_RC_SEND_ONLY, SEND_LEN, A_SEND);
 	psn = R.psn_ab;
 	d0 = dropped();
+	t0 = counter("completer_retry_err");
 	snap(&s0);
 	for (i = 0; i < 3; i++) {
 		pk_msg(&k, OP_RC_ACK, R.a->qp_num, psn, false, ext,
@@ -2028,9 +2039,13 @@ static void psn_seq_retries(void)
 	check(dropped() - d0 >= 1 && dropped() - d0 <= 2, "the first two NAKs "
 	      "had it resent (and lost): xmit_dropped %+ld (want +1 or +2)",
 	      dropped() - d0);
+	check(counter("completer_retry_err") == t0, "no ACK timeout meanwhile: "
+	      "completer_retry_err %+ld (want +0)",
+	      counter("completer_retry_err") - t0);
 	state_is(R.a, IBV_QPS_ERR, "after the third NAK");
 	knob_off();
 	R.retry_cnt = 0;
+	R.timeout = 0;
 	pair_reconnect("for the next group");
 	healthy("connected again");
 }
