@@ -1895,14 +1895,21 @@ static bool victim(enum ibv_wr_opcode op, int bth_op, uint32_t len,
 /*
  * a's SEND victim (PSN @psn, b's receive @rid posted for it) got responses
  * that must not complete it: it is still outstanding, and a's resend after
- * its ACK timeout lands at b and completes on a.
+ * its ACK timeout lands at b and completes on a.  Without a victim (@v
+ * false: no knob) a stays in RTS and a real SEND lands in @rid.
  */
-static void victim_resent(uint64_t rid, uint32_t psn, const char *what)
+static void victim_resent(bool v, uint64_t rid, uint32_t psn,
+			  const char *what)
 {
 	struct ibv_wc wc;
 	bool got;
 	int n;
 
+	if (!v) {
+		state_is(R.a, IBV_QPS_RTS, what);
+		send_check(what, rid);
+		return;
+	}
 	n = quiet(R.cq_a, &wc, 300);
 	knob_off();
 	if (!check(n == 0, "a's SEND at that PSN is still outstanding (%d "
@@ -1978,12 +1985,7 @@ static void psn_unsent(void)
 		 "dropped, counted", v ? "lost SEND at" : "next PSN", psn);
 	expect(&s0, what, (struct want[]){ { C_RCVD, NR(r) },
 				{ C_UNSENT, NR(r) }, END });
-	if (!v) {
-		state_is(R.a, IBV_QPS_RTS, "after them");
-		send_check("after them", rid);
-		return;
-	}
-	victim_resent(rid, psn, "after them");
+	victim_resent(v, rid, psn, "after them");
 }
 
 /*
@@ -2301,12 +2303,7 @@ static void spoof_resp(uint8_t syn, const char *name)
 		 "PSN 0x%06x, ICRC right", name, syn, ipstr(spoof.addr),
 		 psn);
 	expect(&s0, what, (struct want[]){ { C_BAD_ADDR, 1 }, END });
-	if (!v) {
-		state_is(R.a, IBV_QPS_RTS, "after it");
-		send_check("after it", rid);
-		return;
-	}
-	victim_resent(rid, psn, "after it");
+	victim_resent(v, rid, psn, "after it");
 }
 
 static void g_spoof(void)
