@@ -141,8 +141,11 @@ for impl in stock ours; do
 	tap_check "$impl: BIND_MW and LOCAL_INV take effect in send queue order (verbsev local-inv)" \
 		verbsev $impl local-inv
 	if [ $impl = ours ]; then
+		hw=$RXE_PORT_SYSFS/hw_counters
+		to0=$(cat "$hw/completer_retry_err") dup0=$(cat "$hw/duplicate_request")
 		tap_check "ours: a QP with one WRITE is not starved by three streaming QPs, nor are they by each other (verbsev fair)" \
 			verbsev $impl fair
+		tap_diag "ours: fair: $(($(cat "$hw/completer_retry_err") - to0)) retransmission timeouts, $(($(cat "$hw/duplicate_request") - dup0)) duplicate requests"
 	elif [ "${TIMEOUT_SCALE:-1}" -gt 1 ]; then
 		# On the debug kernel stock's tasklet soft-locked a CPU for 22 s
 		# running one stream's backlog (session 11): a stock failure
@@ -153,7 +156,7 @@ for impl in stock ours; do
 		verbsev $impl fair >/dev/null
 		tap_diag "stock: verbsev fair: $(tail -n 1 "$OUT/stock-fair.log") (not asserted: stock 6.1 runs one QP's whole backlog before the next)"
 	fi
-	grep -hE '^(streams|control):|^FAIL' "$OUT/$impl-fair.log" "$OUT/$impl-fence.log" | while IFS= read -r l; do tap_diag "$impl: $l"; done
+	grep -hE '^(streams|control|stream [0-9]+):|^FAIL' "$OUT/$impl-fair.log" "$OUT/$impl-fence.log" | while IFS= read -r l; do tap_diag "$impl: $l"; done
 	ucd0=$(cat "$RXE_PORT_SYSFS/hw_counters/rcvd_uc_dropped" 2>/dev/null)
 	tap_check "$impl: UC drops bad WRITEs and stays in RTS, good WRITEs land; a too-long SEND ends the receiver (verbsev uc-errors)" \
 		verbsev $impl uc-errors

@@ -2725,6 +2725,8 @@ struct fair_stream {
 	pthread_t thr;
 	int done;		/* signalled completions seen */
 	double t_end;
+	struct ibv_wc first_bad;	/* the first failed completion */
+	int bad;
 };
 
 static void *fair_post(void *arg)
@@ -2757,7 +2759,7 @@ static int run_fair(void)
 {
 	const int nsig = FAIR_WRS / FAIR_SIG;
 	struct fair_stream f[FAIR_BULK];
-	int i, r, bad = 0, first = -1, at_small = -1, min_at_first = nsig;
+	int i, j, r, bad = 0, first = -1, at_small = -1, min_at_first = nsig;
 	double t0, t_small = 0, end;
 	struct ibv_send_wr sw;
 	struct ibv_sge ss;
@@ -2765,14 +2767,25 @@ static int run_fair(void)
 	struct ibv_wc wc[8];
 	bool posted = false;
 
+	/*
+	 * An ACK timeout of about 1 s, not the usual 67 ms: this measures how
+	 * the streams share the CPUs.  On the debug kernel a fair share gives
+	 * each stream a 32-packet message every 90 ms or so, and with 67 ms
+	 * each QP's full window of 128 PSNs timed out and went back N,
+	 * resending what its peer had queued (171 timeouts and 4230
+	 * duplicates in one run, retries used up in another).
+	 */
+	ack_timeout = 18;
 	pair_sq = FAIR_WRS;
 	for (i = 0; i < FAIR_BULK; i++) {
 		rd_pair_open(&f[i].p, 1, 1);
 		f[i].done = 0;
 		f[i].t_end = 0;
+		f[i].bad = 0;
 	}
 	pair_sq = 2 * DEEP_N;
 	rd_pair_open(&s, 1, 1);
+	ack_timeout = 14;
 	t0 = now();
 	for (i = 0; i < FAIR_BULK; i++)
 		if (pthread_create(&f[i].thr, NULL, fair_post, &f[i]))
@@ -2785,17 +2798,19 @@ static int run_fair(void)
 			r = ibv_poll_cq(f[i].p.cq_a, 8, wc);
 			if (r < 0)
 				die("ibv_poll_cq: %d", r);
-			while (r-- > 0) {
-				bad += wc[r].status != IBV_WC_SUCCESS;
+			for (j = 0; j < r; j++) {
+				if (wc[j].status != IBV_WC_SUCCESS &&
+				    !f[i].bad++)
+					f[i].first_bad = wc[j];
 				if (++f[i].done == nsig) {
 					f[i].t_end = now();
 					if (first < 0) {
-						int j;
+						int k;
 
 						first = i;
-						for (j = 0; j < FAIR_BULK; j++)
-							if (f[j].done < min_at_first)
-								min_at_first = f[j].done;
+						for (k = 0; k < FAIR_BULK; k++)
+							if (f[k].done < min_at_first)
+								min_at_first = f[k].done;
 					}
 				}
 			}
@@ -2833,8 +2848,16 @@ static int run_fair(void)
 			break;
 		usleep(200);
 	}
-	for (i = 0; i < FAIR_BULK; i++)
+	for (i = 0; i < FAIR_BULK; i++) {
 		pthread_join(f[i].thr, NULL);
+		bad += f[i].bad;
+		if (f[i].bad)
+			say("stream %d: %d failed completions, the first wr_id "
+			    "%llu: %s (vendor error 0x%x)", i, f[i].bad,
+			    (unsigned long long)f[i].first_bad.wr_id,
+			    ibv_wc_status_str(f[i].first_bad.status),
+			    f[i].first_bad.vendor_err);
+	}
 	say("streams: %d x %d WRITEs of %d bytes; finished after %.2f %.2f "
 	    "%.2f s; the small WRITE took %.1f ms",
 	    FAIR_BULK, FAIR_WRS, FAIR_LEN, f[0].t_end ? f[0].t_end - t0 : -1,

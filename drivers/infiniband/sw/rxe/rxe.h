@@ -288,6 +288,8 @@ struct rxe_atomic_res {
  * @work: the QP's transport (requester, responder, completer) runs here,
  *	on rxe_wq, in process context, or inline in a user doorbell
  *	(rxe_qp_run_sync()).  Kicked with rxe_qp_kick().
+ * @bulk_work: runs the same transport, on the unbound rxe_wq_bulk: the
+ *	rest of a run that used up its budget (rxe_task.c).
  * @run_mutex: held by whoever runs the transport (the work or a
  *	doorbell), so the transport state below needs no lock of its own.
  * @chain: under @run_mutex; set while a doorbell runs this QP inline, so
@@ -304,7 +306,8 @@ struct rxe_atomic_res {
  *	round (under @run_mutex) resets the transport state first.  Atomic
  *	bit operations.
  * @work_lock: protects @work_stopped against concurrent kicks.
- * @work_stopped: destroy has begun; kicks no longer queue @work.
+ * @work_stopped: destroy has begun; kicks no longer queue @work or
+ *	@bulk_work.
  * @req_pkts: received requests for the responder (filled in any context).
  * @resp_pkts: received responses for the completer.
  * @req_wqe: private copy of the send WQE being processed (one SQ slot),
@@ -408,6 +411,7 @@ struct rxe_qp {
 	struct list_head mcast;
 
 	struct work_struct work;
+	struct work_struct bulk_work;
 	struct mutex run_mutex; /* see kernel-doc above */
 	struct rxe_chain *chain; /* see kernel-doc above */
 	u8 xmit_busy; /* see kernel-doc above */

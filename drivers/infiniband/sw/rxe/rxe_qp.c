@@ -787,6 +787,8 @@ static int rxe_fill_res_qp_attrs(struct sk_buff *msg, struct rxe_qp *qp)
 				   timer_pending(&qp->retry_timer)) ||
 	    rdma_nl_put_driver_u32(msg, "work_pending",
 				   work_pending(&qp->work)) ||
+	    rdma_nl_put_driver_u32(msg, "bulk_pending",
+				   work_pending(&qp->bulk_work)) ||
 	    rdma_nl_put_driver_u32(msg, "running",
 				   mutex_is_locked(&qp->run_mutex)))
 		return -EMSGSIZE;

@@ -25,22 +25,27 @@
  * it instead of waking an idle one (an unbound pool picks the idle CPU;
  * under TCG that hand-off cost about 1 ms per message, see make bench).
  * Work items may sleep in ODP faults: the pool then starts another worker.
- * A long run leaves the rest to rxe_wq after RXE_WORK_BUDGET rounds.
+ * A long run leaves the rest to the QP's bulk_work on the unbound
+ * rxe_wq_bulk after RXE_WORK_BUDGET rounds, so that QPs with a backlog
+ * share every CPU (see rxe_qp_kick_bulk()).
  *
  * Loopback back-pressure: a run whose loopback packets leave a
  * destination queue RXE_LOOPBACK_BUSY_PKTS long (qp->xmit_busy) ends
  * after the current round and puts itself behind that destination: on
  * the doorbell's chain, or on rxe_wq, where the destination's work was
- * queued first on the same CPU.  A long RDMA READ stops half-way for
- * this (rxe_resp.c).  Packets from the wire have no such brake; the
- * queue limit (RXE_MAX_QUEUED_PKTS) drops them as a full NIC buffer would.
+ * queued first on the same CPU (or, if the destination's run had used up
+ * its budget, runs on rxe_wq_bulk alongside).  A long RDMA READ stops
+ * half-way for this (rxe_resp.c).  Packets from the wire have no such
+ * brake; the queue limit (RXE_MAX_QUEUED_PKTS) drops them as a full NIC
+ * buffer would.
  *
  * Lifetime: rxe_qp_task_stop() (first step of destroy_qp) sets
  * work_stopped under work_lock, after which rxe_qp_kick() queues nothing
- * and no doorbell chain runs the QP, then cancels the work and waits for
- * a running instance and for a chain run (through run_mutex).  Receive-path
- * lookups that raced with it may still queue packets until destroy_qp has
- * waited for the last QP reference; rxe_qp_task_cleanup() purges them.
+ * and no doorbell chain runs the QP, then cancels both work items and
+ * waits for a running instance and for a chain run (through run_mutex).
+ * Receive-path lookups that raced with it may still queue packets until
+ * destroy_qp has waited for the last QP reference; rxe_qp_task_cleanup()
+ * purges them.
  */
 #include <linux/hash.h>
 #include <linux/slab.h>
@@ -49,8 +54,15 @@
 #include "rxe_wire.h"
 
 static struct workqueue_struct *rxe_wq;
+/*
+ * A run that used up its budget continues here, unbound: QPs with a long
+ * backlog then share every CPU through the scheduler instead of staying on
+ * the CPU that first kicked them (there, with three streams on two CPUs,
+ * one stream had a CPU to itself and the CPU went idle once it finished).
+ */
+static struct workqueue_struct *rxe_wq_bulk;
 
-/* Rounds per run before the rest goes to rxe_wq, for fairness. */
+/* Rounds per run before the rest goes to rxe_wq_bulk, for fairness. */
 #define RXE_WORK_BUDGET	64
 /* Reruns a holder does for others before handing them to rxe_wq. */
 #define RXE_RERUNS	4
@@ -58,12 +70,21 @@ static struct workqueue_struct *rxe_wq;
 int rxe_task_init(void)
 {
 	rxe_wq = alloc_workqueue("rxe_odp", WQ_MEM_RECLAIM, 0);
-	return rxe_wq ? 0 : -ENOMEM;
+	if (!rxe_wq)
+		return -ENOMEM;
+	rxe_wq_bulk = alloc_workqueue("rxe_odp_bulk",
+				      WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!rxe_wq_bulk) {
+		destroy_workqueue(rxe_wq);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void rxe_task_exit(void)
 {
 	/* Every QP is gone (devices are unregistered first). */
+	destroy_workqueue(rxe_wq_bulk);
 	destroy_workqueue(rxe_wq);
 }
 
@@ -80,6 +101,23 @@ void rxe_qp_kick(struct rxe_qp *qp)
 	spin_lock_irqsave(&qp->work_lock, flags);
 	if (!qp->work_stopped)
 		queue_work(rxe_wq, &qp->work);
+	spin_unlock_irqrestore(&qp->work_lock, flags);
+}
+
+/*
+ * Queue the rest of a run that used up its budget on rxe_wq_bulk.  It is a
+ * work item of its own (@bulk_work), so each item stays on one workqueue
+ * and cancel_work_sync() in rxe_qp_task_stop() waits for every instance;
+ * both items only try run_mutex (rxe_qp_try_run()), so two runs never
+ * overlap and neither waits for the other.
+ */
+static void rxe_qp_kick_bulk(struct rxe_qp *qp)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&qp->work_lock, flags);
+	if (!qp->work_stopped)
+		queue_work(rxe_wq_bulk, &qp->bulk_work);
 	spin_unlock_irqrestore(&qp->work_lock, flags);
 }
 
@@ -177,8 +215,8 @@ bool rxe_qp_requeue(struct rxe_qp *qp, struct sk_buff_head *queue,
 
 /*
  * One run of the transport: up to RXE_WORK_BUDGET rounds of completer,
- * responder and requester; then, if work is left, the rest goes to rxe_wq
- * so other QPs get their turn.  Called with qp->run_mutex held.
+ * responder and requester; then, if work is left, the rest goes to
+ * rxe_wq_bulk so other QPs get their turn.  Called with qp->run_mutex held.
  */
 static void rxe_qp_run(struct rxe_qp *qp)
 {
@@ -211,7 +249,7 @@ static void rxe_qp_run(struct rxe_qp *qp)
 		if (!more)
 			return;
 	}
-	rxe_qp_kick(qp);
+	rxe_qp_kick_bulk(qp);
 }
 
 /*
@@ -331,6 +369,11 @@ static void rxe_qp_work(struct work_struct *work)
 	rxe_qp_try_run(container_of(work, struct rxe_qp, work), NULL);
 }
 
+static void rxe_qp_bulk_work(struct work_struct *work)
+{
+	rxe_qp_try_run(container_of(work, struct rxe_qp, bulk_work), NULL);
+}
+
 static void rxe_retry_timer_fn(struct timer_list *t)
 {
 	struct rxe_qp *qp = from_timer(qp, t, retry_timer);
@@ -380,6 +423,7 @@ void rxe_qp_kick_later(struct rxe_qp *qp, int part)
 int rxe_qp_task_init(struct rxe_qp *qp)
 {
 	INIT_WORK(&qp->work, rxe_qp_work);
+	INIT_WORK(&qp->bulk_work, rxe_qp_bulk_work);
 	mutex_init(&qp->run_mutex);
 	qp->chain = NULL;
 	qp->run_flags = 0;
@@ -443,6 +487,7 @@ void rxe_qp_task_stop(struct rxe_qp *qp)
 	spin_unlock_irqrestore(&qp->work_lock, flags);
 	/* The work may arm the timers; they only kick (refused now). */
 	cancel_work_sync(&qp->work);
+	cancel_work_sync(&qp->bulk_work);
 	/* Wait for a doorbell's chain running this QP inline. */
 	mutex_lock(&qp->run_mutex);
 	mutex_unlock(&qp->run_mutex);
