@@ -5,9 +5,9 @@
  * Everything a QP does that touches memory (building packets from send
  * WQEs, placing received payloads, writing completions) runs in process
  * context, so that an on-demand paging fault may sleep: either in the
- * QP's work item on rxe_wq, or inline in a user's SQ doorbell (a
- * post_send system call), as stock rxe runs its requester there too.  The
- * UDP receive hook and kernel verbs only queue and kick.
+ * QP's work items (on rxe_wq and rxe_wq_bulk), or inline in a user's SQ
+ * doorbell (a post_send system call), as stock rxe runs its requester
+ * there too.  The UDP receive hook and kernel verbs only queue and kick.
  *
  * Serialisation: whoever runs the transport holds qp->run_mutex, so the
  * requester, responder and completer of a QP never run twice at once.
@@ -17,13 +17,14 @@
  * sleeps on another's run.  A kick queues the work unless it is already
  * pending.
  *
- * rxe_wq is WQ_MEM_RECLAIM because storage and swap can sit on top of
- * RDMA (NVMe-oF, NFS/RDMA); nothing here ever flushes rxe_wq as a whole,
- * only cancels one QP's work from destroy_qp, which runs in process
- * context and never on rxe_wq.  It is per-CPU, not unbound: work kicked
- * from a doorbell or a loopback delivery then runs on the CPU that kicked
- * it instead of waking an idle one (an unbound pool picks the idle CPU;
- * under TCG that hand-off cost about 1 ms per message, see make bench).
+ * Both workqueues are WQ_MEM_RECLAIM because storage and swap can sit on
+ * top of RDMA (NVMe-oF, NFS/RDMA); nothing here ever flushes either as a
+ * whole, only cancels one QP's work items from destroy_qp, which runs in
+ * process context and never on either workqueue.  rxe_wq is per-CPU, not
+ * unbound: work kicked from a doorbell or a loopback delivery then runs on
+ * the CPU that kicked it instead of waking an idle one (an unbound pool
+ * picks the idle CPU; under TCG that hand-off cost about 1 ms per message,
+ * see make bench).
  * Work items may sleep in ODP faults: the pool then starts another worker.
  * A long run leaves the rest to the QP's bulk_work on the unbound
  * rxe_wq_bulk after RXE_WORK_BUDGET rounds, so that QPs with a backlog
@@ -236,8 +237,9 @@ static void rxe_qp_run(struct rxe_qp *qp)
 			qp->xmit_busy = 0;
 			/*
 			 * Another QP's loopback queue is long: let it run
-			 * first (it is on the chain, or queued on this CPU's
-			 * rxe_wq pool), then go on.  Our own: the next
+			 * first (it is on the chain, queued on this CPU's
+			 * rxe_wq pool, or running from rxe_wq_bulk), then go
+			 * on.  Our own: the next
 			 * rounds drain it before sending more.
 			 */
 			if (peer) {
@@ -344,7 +346,7 @@ void rxe_qp_kick_chained(struct rxe_qp *qp, struct rxe_chain *chain)
  * more by that holder.  ODP faults in a chained QP go to that QP's own
  * address space (the region's mm), never to the caller's.
  *
- * Never call it from rxe_wq, from a kernel verbs caller (they may hold
+ * Never call it from a workqueue, from a kernel verbs caller (they may hold
  * spinlocks) or with a spinlock held.
  */
 void rxe_qp_run_sync(struct rxe_qp *qp)
@@ -476,7 +478,7 @@ int rxe_qp_task_init(struct rxe_qp *qp)
  * rxe_qp_task_stop() - stop a QP's work for good (destroy_qp)
  * @qp: the QP
  *
- * Process context; must not be called from rxe_wq.
+ * Process context; must not be called from rxe_wq or rxe_wq_bulk.
  */
 void rxe_qp_task_stop(struct rxe_qp *qp)
 {
