@@ -12,6 +12,7 @@
 . "$TESTS/lib/guest-lib.sh"
 . "$TESTS/lib/perftest-lib.sh"
 
+PT_PAIR_SLOW=1
 tap_plan 30
 pt_setup
 peer=$(peer_sync ready "$RXE_IMPL:$PT_GIDX")
