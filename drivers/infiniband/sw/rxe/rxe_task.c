@@ -239,8 +239,8 @@ static void rxe_qp_run(struct rxe_qp *qp)
 			 * Another QP's loopback queue is long: let it run
 			 * first (it is on the chain, queued on this CPU's
 			 * rxe_wq pool, or running from rxe_wq_bulk), then go
-			 * on.  Our own: the next
-			 * rounds drain it before sending more.
+			 * on.  Our own: the next rounds drain it before
+			 * sending more.
 			 */
 			if (peer) {
 				if (more)
