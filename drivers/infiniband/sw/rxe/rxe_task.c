@@ -89,6 +89,18 @@ void rxe_task_exit(void)
 	destroy_workqueue(rxe_wq);
 }
 
+/* Queue @work on @wq unless destroy has begun.  Any context. */
+static void rxe_qp_queue(struct rxe_qp *qp, struct workqueue_struct *wq,
+			 struct work_struct *work)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&qp->work_lock, flags);
+	if (!qp->work_stopped)
+		queue_work(wq, work);
+	spin_unlock_irqrestore(&qp->work_lock, flags);
+}
+
 /**
  * rxe_qp_kick() - make sure the QP's work runs (again)
  * @qp: the QP
@@ -97,12 +109,7 @@ void rxe_task_exit(void)
  */
 void rxe_qp_kick(struct rxe_qp *qp)
 {
-	unsigned long flags;
-
-	spin_lock_irqsave(&qp->work_lock, flags);
-	if (!qp->work_stopped)
-		queue_work(rxe_wq, &qp->work);
-	spin_unlock_irqrestore(&qp->work_lock, flags);
+	rxe_qp_queue(qp, rxe_wq, &qp->work);
 }
 
 /*
@@ -114,12 +121,7 @@ void rxe_qp_kick(struct rxe_qp *qp)
  */
 static void rxe_qp_kick_bulk(struct rxe_qp *qp)
 {
-	unsigned long flags;
-
-	spin_lock_irqsave(&qp->work_lock, flags);
-	if (!qp->work_stopped)
-		queue_work(rxe_wq_bulk, &qp->bulk_work);
-	spin_unlock_irqrestore(&qp->work_lock, flags);
+	rxe_qp_queue(qp, rxe_wq_bulk, &qp->bulk_work);
 }
 
 /*
