@@ -22,6 +22,21 @@ _tap_planned=
 # slower).  For every in-guest timeout a slow kernel can exceed.
 tscale() { echo $(($1 * ${TIMEOUT_SCALE:-1})); }
 
+# pt_add_window TOOL ARRAY: append to the array named ARRAY the perftest
+# options that keep 8 of TOOL's requests in flight instead of 128 (-t 8
+# for the *_bw tools, -o 8 as well for ib_read_bw).  For the debug tier
+# only: after a timeout a requester resends everything outstanding, and
+# stock rdma_rxe replays each duplicate READ in full in its softirq
+# tasklet (128 outstanding 64 KiB READs under KASAN ran 24 s on a stock
+# guest, a soft lockup in its responder; session 13 counted 979 timeouts
+# of ours' READs against a stock server at perftest's 67 ms).
+pt_add_window() {
+	local -n _pt_win=$2
+	case $1 in *_bw) _pt_win+=(-t 8) ;; esac
+	[ "$1" = ib_read_bw ] && _pt_win+=(-o 8)
+	return 0
+}
+
 # pt_calib_failed FILE...: perftest's timer calibration failed in a FILE
 # ("Correlation coefficient r^2 < 0.9": its TSC-against-gettimeofday
 # sampling gives up on a loaded TCG host; the run's figures are then lost).

@@ -26,15 +26,9 @@ _two_pt_once() {
 	# The server outlives the client: killed first, it would take its
 	# memory with it and the client's next requests would be NAKed.
 	limit=$(tscale 150) slimit=$(tscale 180)
-	# On the debug tier, 8 requests in flight instead of 128: after a
-	# timeout a requester resends everything outstanding, and stock
-	# rdma_rxe replays duplicate READs in its softirq tasklet.  With 128
-	# outstanding 64 KiB READs under KASAN that ran 24 s on the stock
-	# guest of 113 (soft lockup in stock's rxe_responder).
-	if [ ${#slow[@]} -gt 0 ]; then
-		case $tool in *_bw) slow+=(-t 8) ;; esac
-		[ "$tool" = ib_read_bw ] && slow+=(-o 8)
-	fi
+	# On the debug tier, 8 requests in flight instead of 128 (see
+	# pt_add_window in guest-lib.sh).
+	[ ${#slow[@]} -gt 0 ] && pt_add_window "$tool" slow
 	shift 4
 	echo "try ${PT_TRY:-1}: $tool ${odp[*]} ${slow[*]} $*"
 	if [ "$ROLE" = "$server" ]; then

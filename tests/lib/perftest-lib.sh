@@ -108,14 +108,13 @@ pt_side() {
 	shift 3
 	PT_PORT=$((PT_PORT + 1))
 	# PT_PAIR_SLOW=1 (062) on the debug tier: QP timeout 18 (about 1 s)
-	# and 8 requests in flight, as odp-perftest-two.sh.  With perftest's
-	# 67 ms and 128 outstanding 64 KiB READs, ours timed out 979 times
-	# against a stock responder that replays every duplicate READ in
-	# full, and ib_read_bw outlived its limit (session 13).
+	# and 8 requests in flight (pt_add_window in guest-lib.sh), as
+	# odp-perftest-two.sh.  With perftest's 67 ms and 128 outstanding
+	# 64 KiB READs, ours timed out 979 times against a stock responder
+	# and ib_read_bw outlived its limit (session 13).
 	if [ "${PT_PAIR_SLOW:-0}" = 1 ] && [ "${TIMEOUT_SCALE:-1}" -gt 1 ]; then
 		slow=(-u 18)
-		case $tool in *_bw) slow+=(-t 8) ;; esac
-		[ "$tool" = ib_read_bw ] && slow+=(-o 8)
+		pt_add_window "$tool" slow
 	fi
 	if [ "$ROLE" = "$server" ]; then
 		out=$PT_OUT/$name.srv
