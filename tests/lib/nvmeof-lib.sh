@@ -22,12 +22,19 @@
 # session 11): 64 MiB took 500 s a direction, and the 16 MiB buffered
 # pass blocked fsync for minutes (hung-task reports, I/O timeouts).  That
 # tier looks for kernel reports, not volume, so it moves a quarter.
+# RXE_TEST_NVMF_MIB and RXE_TEST_NVMF_BUF_MIB (set on the host; tests/run
+# copies RXE_TEST_* into the guests) choose the sizes on either tier, e.g.
+# the full 64 MiB on the debug tier.
+[ -n "${RXE_TEST_NVMF_MIB:-}" ] && NVMF_MIB=$RXE_TEST_NVMF_MIB
+[ -n "${RXE_TEST_NVMF_BUF_MIB:-}" ] && NVMF_BUF_MIB=$RXE_TEST_NVMF_BUF_MIB
 if [ "${TIMEOUT_SCALE:-1}" -gt 1 ]; then
 	: "${NVMF_MIB:=16}" "${NVMF_BUF_MIB:=4}"
 fi
 : "${NVMF_MIB:=64}"	# size of the O_DIRECT write-then-read verify
 : "${NVMF_BUF_MIB:=16}"	# size of the buffered pass, written after it
 : "${NVMF_RAM_MIB:=128}"	# ramdisk size (>= NVMF_MIB + NVMF_BUF_MIB)
+[ "$NVMF_RAM_MIB" -ge $((NVMF_MIB + NVMF_BUF_MIB)) ] ||
+	NVMF_RAM_MIB=$((NVMF_MIB + NVMF_BUF_MIB))
 # Keep-alive timeout given to nvme connect.  The default (5 s) is tight for
 # a TCG guest on a loaded host; a missed keep-alive there is not a driver
 # fault, so allow more (and stretch it with the case timeouts).
