@@ -798,6 +798,27 @@ static void snap(struct snap *s)
 		s->v[i] = counter(cnt_name[i]);
 }
 
+/*
+ * Snapshot the counters once the device is idle: sent_pkts and rcvd_pkts
+ * unchanged over 300 ms, or @secs gone.  snap() reads one counter after
+ * another, so a loopback packet on the wire while it runs can show in
+ * sent_pkts and not yet in the receive counters read before it; totals
+ * that compare the two need snapshots taken when nothing moves.
+ */
+static void snap_idle(struct snap *s, double secs)
+{
+	double end = now() + secs;
+	struct snap prev;
+
+	snap(s);
+	do {
+		msleep(300);
+		prev = *s;
+		snap(s);
+	} while (now() < end && (s->v[C_RCVD] != prev.v[C_RCVD] ||
+				 s->v[C_SENT] != prev.v[C_SENT]));
+}
+
 struct want {
 	int c;
 	long d;
@@ -2514,10 +2535,10 @@ static void g_storm(void)
 {
 	struct ibv_qp_attr err = { .qp_state = IBV_QPS_ERR };
 	struct storm st = { 0 };
-	struct snap s0, s1, s2;
+	struct snap s0, s1;
 	long acc = 0, sent;
 	int i, kinds[5] = { 0 };
-	double t0 = now(), end;
+	double t0 = now();
 	uint8_t junk[1500];
 	struct pk k;
 	unsigned int kind, len;
@@ -2525,8 +2546,9 @@ static void g_storm(void)
 	size_t o = 0;
 
 	pair_reconnect("before the storm");
+	/* Idle now (the pair was just reset); upkeep's traffic counts too. */
+	snap_idle(&s0, wait_secs);
 	storm_upkeep(&st);
-	snap(&s0);
 	for (i = 0; i < storm_n; i++) {
 		kind = rnd() % 8;
 		if (kind <= 1) {
@@ -2574,14 +2596,7 @@ static void g_storm(void)
 	if (ibv_modify_qp(R.a, &err, IBV_QP_STATE) ||
 	    ibv_modify_qp(R.b, &err, IBV_QP_STATE))
 		die("modify QP to ERR: %s", strerror(errno));
-	end = now() + 3 * wait_secs;
-	snap(&s1);
-	do {
-		msleep(300);
-		s2 = s1;
-		snap(&s1);
-	} while (now() < end && (s1.v[C_RCVD] != s2.v[C_RCVD] ||
-				 s1.v[C_SENT] != s2.v[C_SENT]));
+	snap_idle(&s1, 3 * wait_secs);
 	say("storm: %d datagrams in %.1f s (random bytes %d, random opcode %d, "
 	    "requests to b %d, responses to a %d, SENDs near b's PSN %d); "
 	    "pair reconnected %d times; %d completions on b, %d on a; seed "
