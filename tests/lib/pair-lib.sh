@@ -42,13 +42,24 @@ hwc_all() {
 }
 
 # wait_listen HOW: until the server side is listening.  HOW is "cm" (an
-# rdma_cm id in LISTEN state), "tcp:PORT", "log:WORD" (WORD in the server's
-# log, $_plog) or "none".  Up to 60 s.
+# rdma_cm id in LISTEN state, then 0.5 s more), "tcp:PORT", "log:WORD" (WORD
+# in the server's log, $_plog) or "none".  Up to 60 s.
+# The extra half second for "cm": rdma_listen() shows the id as LISTEN
+# before the IB CM's own listener for its service ID is in place, and a
+# REQ that arrives in between is rejected as for no listener (reason 8,
+# "invalid service ID"); the client then gives up (perftest 4.5 even
+# crashes in librdmacm) while the server waits for ever.  Seen once in CI
+# (session 15, 070's ib_send_bw -R, server scheduled out in that window).
 wait_listen() {
 	local n=300
 	while [ $n -gt 0 ]; do
 		case $1 in
-		cm) rdma resource show cm_id 2>/dev/null | grep -q 'state LISTEN' && return 0 ;;
+		cm)
+			if rdma resource show cm_id 2>/dev/null | grep -q 'state LISTEN'; then
+				sleep 0.5
+				return 0
+			fi
+			;;
 		tcp:*) ss -ltn 2>/dev/null | grep -q ":${1#tcp:} " && return 0 ;;
 		log:*) grep -q -- "${1#log:}" "$_plog" 2>/dev/null && return 0 ;;
 		*) return 0 ;;
